@@ -1,0 +1,309 @@
+"""The python-hcl2 adapter: the only module that imports ``hcl2`` or ``lark``.
+
+``parse(text, path)`` turns HCL text into ``syntax`` nodes with positions taken
+from python-hcl2's rule tree (``hcl2.parses``: each rule's private ``_meta``).
+Every way python-hcl2 can fail becomes one ``ParseError`` with a line and
+column, so callers never see a lark exception or a ``RecursionError``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import hcl2
+from lark import Lark
+from lark.exceptions import UnexpectedInput, VisitError
+from lark.tree import Meta
+
+from hooks import syntax as s
+
+
+class ParseError(Exception):
+    def __init__(self, reason: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int = 0) -> s.Body:
+    """Parse ``text``, which starts at ``line``:``column`` / ``offset`` of the file ``path``."""
+    try:
+        tree = hcl2.parses(text)
+        return _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
+    except UnexpectedInput as e:
+        raise ParseError(_describe(e), line + e.line - 1, e.column) from None
+    except (RecursionError, VisitError) as e:
+        if isinstance(e, VisitError) and not isinstance(e.orig_exc, RecursionError):
+            raise ParseError(f'python-hcl2 failed: {e.orig_exc}', line) from None
+        raise ParseError('expression too deeply nested', line) from None
+    except (ValueError, RuntimeError, AttributeError, IndexError, KeyError, TypeError) as e:
+        raise ParseError(f'python-hcl2 failed: {type(e).__name__}: {e}', line) from None
+
+
+def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:
+    """Parse one expression written at a known position (a ``"${...}"`` in Terraform JSON)."""
+    body = parse(f'x={text}', path, line=line, column=column - 2, offset=offset - 2)
+    if len(body.attributes) != 1 or body.blocks:
+        raise ParseError('not one expression', line, column)
+    return body.attributes[0].expr
+
+
+def _describe(e: UnexpectedInput) -> str:
+    token = getattr(e, 'token', None)
+    if token is not None and getattr(token, 'type', '') == '$END':
+        return 'unexpected end of file'
+    if token is not None:
+        return f'unexpected {str(token)[:40]!r}'
+    char = getattr(e, 'char', None)
+    if char is not None:
+        return f'unexpected character {char!r}'
+    return 'syntax error'
+
+
+_ESCAPES = {'n': '\n', 'r': '\r', 't': '\t', '"': '"', '\\': '\\'}
+_ESCAPE_RE = re.compile(r'\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)', re.DOTALL)
+
+
+def _unescape(raw: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        c = m.group(1)
+        if c[0] in 'uU' and len(c) > 1:
+            return chr(int(c[1:], 16))
+        return _ESCAPES.get(c, '\\' + c)
+
+    return _ESCAPE_RE.sub(one, raw).replace('$${', '${').replace('%%{', '%{')
+
+
+_HEREDOC_RE = re.compile(r'<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*)', re.DOTALL)
+
+
+def heredoc_value(token: str) -> str | None:
+    """The string a heredoc token stands for, as Terraform gives it (final newline kept)."""
+    m = _HEREDOC_RE.match(token)
+    if m is None:  # pragma: no cover (the grammar only makes matching tokens)
+        return None
+    trim, marker, rest = m.groups()
+    lines = rest.splitlines(keepends=True)
+    # the last line holds the closing marker
+    body = lines[:-1] if lines and lines[-1].strip() == marker else lines
+    if trim:
+        indents = [len(x) - len(x.lstrip(' \t')) for x in body if x.strip()]
+        cut = min(indents, default=0)
+        body = [x[cut:] if x.strip() else x.lstrip(' \t') for x in body]
+    return ''.join(x.replace('\r\n', '\n') for x in body)
+
+
+class _Convert:
+    """Rule tree -> ``syntax`` nodes. Dispatches on ``lark_name()``."""
+
+    def __init__(self, path: str, line_delta: int, column_delta: int, offset: int) -> None:
+        self.path = path
+        self.line_delta = line_delta
+        self.column_delta = column_delta  # applies to the first line only
+        self.offset = offset
+
+    def span(self, rule: Any) -> s.Span:
+        m: Meta = rule._meta
+        d = self.line_delta
+        col = m.column + (self.column_delta if m.line == 1 else 0)
+        end_col = m.end_column + (self.column_delta if m.end_line == 1 else 0)
+        return s.Span(self.path, m.line + d, col, m.end_line + d, end_col,
+                      m.start_pos + self.offset, m.end_pos + self.offset)
+
+    @staticmethod
+    def rules(rule: Any) -> list[Any]:
+        """Child rules, without tokens, placeholders, newlines and comments."""
+        return [c for c in rule.children
+                if c is not None and hasattr(c, 'children') and c.lark_name() != 'new_line_or_comment']
+
+    @staticmethod
+    def tokens(rule: Any) -> list[Any]:
+        return [c for c in rule.children if c is not None and not hasattr(c, 'children')]
+
+    def name_of(self, rule: Any) -> str:
+        """Identifier, keyword or literal used as a name; string labels unquoted."""
+        if rule.lark_name() == 'string':
+            lit = self.string(rule)
+            return lit.value if isinstance(lit, s.Lit) and isinstance(lit.value, str) else ''
+        return str(self.tokens(rule)[0].value)
+
+    def body(self, rule: Any) -> s.Body:
+        attrs: list[s.Attribute] = []
+        blocks: list[s.Block] = []
+        for c in self.rules(rule):
+            if c.lark_name() == 'attribute':
+                attrs.append(self.attribute(c))
+            elif c.lark_name() == 'block':
+                blocks.append(self.block(c))
+        return s.Body(tuple(attrs), tuple(blocks))
+
+    def attribute(self, rule: Any) -> s.Attribute:
+        name_rule, expr_rule = self.rules(rule)
+        return s.Attribute(self.name_of(name_rule), self.expr(expr_rule), self.span(rule))
+
+    def block(self, rule: Any) -> s.Block:
+        parts = self.rules(rule)
+        inner = self.body(parts[-1])
+        names = [self.name_of(p) for p in parts[:-1]]
+        return s.Block(names[0], tuple(names[1:]), inner.attributes, inner.blocks, self.span(rule))
+
+    def expr(self, rule: Any) -> s.Expr:  # noqa: C901 (one dispatch table)
+        kind = rule.lark_name()
+        sp = self.span(rule)
+        kids = self.rules(rule)
+        if kind == 'expr_term':
+            if len(kids) == 1:
+                return self.expr(kids[0])
+            return s.Unsupported('empty expression', sp)  # pragma: no cover
+        if kind in ('string',):
+            return self.string(rule)
+        if kind == 'int_lit':
+            return s.Lit(int(str(self.tokens(rule)[0].value)), sp)
+        if kind == 'float_lit':
+            return s.Lit(float(str(self.tokens(rule)[0].value)), sp)
+        if kind == 'literal_value':
+            word = str(self.tokens(rule)[0].value)
+            return s.Lit({'true': True, 'false': False}.get(word), sp)
+        if kind in ('heredoc_template', 'heredoc_template_trim'):
+            token = str(self.tokens(rule)[0].value)
+            if '${' in token or '%{' in token:
+                return s.Unsupported('heredoc with interpolation', sp)
+            return s.Lit(heredoc_value(token), sp)
+        if kind == 'identifier':
+            return s.Ref(str(self.tokens(rule)[0].value), sp)
+        if kind == 'get_attr_expr_term':
+            obj, attr = kids
+            return s.GetAttr(self.expr(obj), self.name_of(self.rules(attr)[0]), sp)
+        if kind == 'index_expr_term':
+            obj, idx = kids
+            return s.Index(self.expr(obj), self.index(idx), sp)
+        if kind in ('attr_splat_expr_term', 'full_splat_expr_term'):
+            obj, splat = kids
+            rest: list[tuple[str, s.Expr | str]] = []
+            for part in self.rules(splat):
+                if part.lark_name() == 'get_attr':
+                    rest.append(('attr', self.name_of(self.rules(part)[0])))
+                else:
+                    rest.append(('index', self.index(part)))
+            return s.Splat(self.expr(obj), tuple(rest), sp)
+        if kind == 'function_call':
+            idents = [k for k in kids if k.lark_name() == 'identifier']
+            name = '::'.join(self.name_of(i) for i in idents)
+            args_rule = [k for k in kids if k.lark_name() == 'arguments']
+            args: tuple[s.Expr, ...] = ()
+            expand = False
+            if args_rule:
+                args = tuple(self.expr(a) for a in self.rules(args_rule[0]))
+                expand = any(t.lark_name() == 'ELLIPSIS' for t in self.tokens(args_rule[0]))
+            return s.Call(name, args, expand, sp)
+        if kind == 'conditional':
+            c, t, o = kids
+            return s.Cond(self.expr(c), self.expr(t), self.expr(o), sp)
+        if kind == 'binary_op':
+            left, term = kids[0], kids[1]
+            op_rule, right = self.rules(term)
+            return s.BinOp(str(self.tokens(op_rule)[0].value), self.expr(left), self.expr(right), sp)
+        if kind == 'unary_op':
+            return s.UnOp(str(self.tokens(rule)[0].value), self.expr(kids[0]), sp)
+        if kind == 'tuple':
+            return s.TupleExpr(tuple(self.expr(k) for k in kids), sp)
+        if kind == 'object':
+            items = []
+            for elem in kids:
+                key_rule, value_rule = self.rules(elem)
+                items.append((self.object_key(key_rule), self.expr(value_rule)))
+            return s.ObjectExpr(tuple(items), sp)
+        if kind in ('for_tuple_expr', 'for_object_expr'):
+            return self.for_expr(rule, kind == 'for_object_expr', sp)
+        return s.Unsupported(kind, sp)
+
+    def index(self, rule: Any) -> s.Expr:
+        if rule.lark_name() == 'short_index':
+            tok = self.tokens(rule)[-1]
+            return s.Lit(int(str(tok.value)), self.span(rule))
+        return self.expr(self.rules(rule)[0])
+
+    def object_key(self, rule: Any) -> s.Expr:
+        inner = self.rules(rule)
+        if rule.lark_name() == 'object_elem_key_expr':
+            return self.expr(inner[0])
+        if not inner:  # a keyword used as a key: `in = 1`
+            return s.Lit(str(self.tokens(rule)[0].value), self.span(rule))
+        first = inner[0]
+        if first.lark_name() == 'identifier':
+            return s.Lit(self.name_of(first), self.span(first))
+        if first.lark_name() == 'keyword':
+            return s.Lit(str(self.tokens(first)[0].value), self.span(first))
+        return self.expr(first)
+
+    def for_expr(self, rule: Any, is_object: bool, sp: s.Span) -> s.Expr:
+        kids = self.rules(rule)
+        intro, rest = kids[0], kids[1:]
+        intro_kids = self.rules(intro)
+        names = [self.name_of(k) for k in intro_kids if k.lark_name() == 'identifier']
+        collection = self.expr(intro_kids[-1])
+        cond = None
+        if rest and rest[-1].lark_name() == 'for_cond':
+            cond = self.expr(self.rules(rest[-1])[0])
+            rest = rest[:-1]
+        grouping = any(t.lark_name() == 'ELLIPSIS' for t in self.tokens(rule))
+        key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+        if is_object:
+            return s.ForExpr(key_var, value_var, collection, self.expr(rest[0]), self.expr(rest[1]),
+                             cond, grouping, sp)
+        return s.ForExpr(key_var, value_var, collection, None, self.expr(rest[0]), cond, False, sp)
+
+    def string(self, rule: Any) -> s.Expr:
+        sp = self.span(rule)
+        parts: list[str | s.Expr] = []
+        for part in self.rules(rule):
+            inner = part.children[0]
+            if not hasattr(inner, 'children'):  # STRING_CHARS and escaped ${ / %{
+                parts.append(_unescape(str(inner.value)))
+            elif inner.lark_name() == 'interpolation':
+                parts.append(self.expr(self.rules(inner)[0]))
+            else:
+                return s.Unsupported('template directive', sp)
+        if all(isinstance(p, str) for p in parts):
+            return s.Lit(''.join(p for p in parts if isinstance(p, str)), sp, quoted=True)
+        return s.Template(tuple(parts), sp)
+
+
+# --- Terraform JSON syntax (.tf.json): lark's JSON grammar keeps positions ---
+
+_JSON_GRAMMAR = r"""
+?value: object | array | string | SIGNED_NUMBER -> number
+      | "true" -> true | "false" -> false | "null" -> null
+array  : "[" [value ("," value)*] "]"
+object : "{" [pair ("," pair)*] "}"
+pair   : string ":" value
+string : ESCAPED_STRING
+%import common.ESCAPED_STRING
+%import common.SIGNED_NUMBER
+%import common.WS
+%ignore WS
+"""
+_json_parser: Lark | None = None
+
+
+def _json() -> Lark:
+    global _json_parser
+    if _json_parser is None:
+        _json_parser = Lark(_JSON_GRAMMAR, start='value', parser='lalr', propagate_positions=True)
+    return _json_parser
+
+
+def parse_json_tree(text: str) -> Any:
+    """Parse JSON text into a position-carrying lark tree (used by ``tfjson``)."""
+    try:
+        return _json().parse(text)
+    except UnexpectedInput as e:
+        raise ParseError(_describe(e), e.line, e.column) from None
+    except RecursionError:
+        raise ParseError('JSON too deeply nested') from None
+
+
+def json_string(token: str) -> str:
+    return str(json.loads(token))

@@ -1,0 +1,67 @@
+"""What a run produces: one ``Result`` per resource instance judged, plus run errors.
+
+Every later step (suppressions, report formats, ``--fix``) reads these and
+nothing upstream of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from hooks.syntax import Span
+
+RULE_ID = '07f7134f-9f37-476e-8664-670c218e4702'
+RULE_NAME = 'PostgreSQL Log Disconnections Not Set'
+# A project-specific id that suppressions also accept (see README).
+OUR_ID = 'check-postgresql-log-disconnections'
+
+Status = Literal['noncompliant', 'unverified', 'compliant']
+
+
+@dataclass(frozen=True)
+class Result:
+    """One resource instance judged against the rule.
+
+    ``location`` is the value expression in the resource block (or the block
+    itself when there is none). ``origin`` is the literal the value came from
+    when that literal is not the value expression itself (a variable default,
+    a locals entry, a tfvars line, a for_each map entry...). ``fixable`` says
+    the value is that literal's text unchanged, so rewriting it to ``on`` makes
+    the instance compliant; ``shared`` says the same literal also feeds some
+    other use, so a fix must not touch it.
+    """
+
+    status: Status
+    address: str
+    resource_type: str
+    location: Span
+    block: Span
+    value: object = None
+    value_known: bool = False
+    reason: str = ''
+    origin: Span | None = None
+    origin_what: str = ''  # e.g. 'default of var.params', 'terraform.tfvars'
+    fixable: bool = False
+    shared: bool = False
+    via: tuple[str, ...] = ()  # names the value passed through: ('var.params', 'local.cfg')
+    callers: tuple[Span, ...] = ()  # module blocks that instantiated this, outermost first
+    suppressed: str = ''  # the comment form that suppresses it, '' when not suppressed
+
+
+@dataclass(frozen=True)
+class RunError:
+    """A file that could not be checked: it makes the run exit 1."""
+
+    path: str
+    reason: str
+    line: int = 0  # 0 when the error has no position ("cannot read")
+    column: int = 0
+    kind: Literal['parse', 'read', 'limit', 'boundary'] = 'parse'
+
+
+@dataclass
+class Report:
+    results: list[Result] = field(default_factory=list)
+    errors: list[RunError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things skipped on purpose (boundary...)
+    fixed: list[str] = field(default_factory=list)  # paths rewritten by --fix
