@@ -59,9 +59,19 @@ class RunError:
     kind: Literal['parse', 'read', 'limit', 'boundary'] = 'parse'
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something skipped on purpose (a module source outside the repository...): not blocking."""
+
+    path: str
+    line: int
+    column: int
+    text: str
+
+
 @dataclass
 class Report:
     results: list[Result] = field(default_factory=list)
     errors: list[RunError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # things skipped on purpose (boundary...)
+    notes: list[Note] = field(default_factory=list)
     fixed: list[str] = field(default_factory=list)  # paths rewritten by --fix
