@@ -74,4 +74,5 @@ class Report:
     results: list[Result] = field(default_factory=list)
     errors: list[RunError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the files that were passed, as displayed
     fixed: list[str] = field(default_factory=list)  # paths rewritten by --fix

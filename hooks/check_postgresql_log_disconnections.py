@@ -1,0 +1,65 @@
+"""pre-commit hook: Azure PostgreSQL ``log_disconnections`` must be ``on`` in Terraform.
+
+KICS query 07f7134f-9f37-476e-8664-670c218e4702 ("PostgreSQL Log
+Disconnections Not Set"), CIS Microsoft Azure Foundations 4.3.4. The entrypoint
+only parses arguments, runs ``check.run`` and prints ``report.render``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from hooks import check, fix, report
+
+
+def _var(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition('=')
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f'expected NAME=VALUE, got {text!r}')
+    return name.strip(), value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog='check-postgresql-log-disconnections',
+        description='Block Terraform that sets Azure PostgreSQL log_disconnections to anything but "on".',
+    )
+    parser.add_argument('filenames', nargs='*', help='Terraform files or directories (directories are walked)')
+    parser.add_argument('--unresolved', choices=('ignore', 'warn', 'fail'), default='warn',
+                        help='what a value that cannot be determined statically does (default: warn)')
+    parser.add_argument('--var', dest='var_values', action='append', type=_var, default=[], metavar='NAME=VALUE',
+                        help='set a root module variable, as terraform -var does')
+    parser.add_argument('--var-file', dest='var_files', action='append', default=[], metavar='FILE',
+                        help='read root module variables from a tfvars file, as terraform -var-file does')
+    parser.add_argument('--format', choices=('text', 'json', 'sarif'), default='text')
+    parser.add_argument('--output', metavar='FILE', help='write the report to FILE instead of stdout')
+    parser.add_argument('--fix', action='store_true', help='rewrite non-compliant literals to "on" where they live')
+    parser.add_argument('--show-suppressed', action='store_true', help='list suppressed findings (text format)')
+    parser.add_argument('--require-explicit', action='store_true',
+                        help='a PostgreSQL server with no log_disconnections configuration is a finding')
+    args = parser.parse_args(argv)
+
+    opts = check.Options(var_values=args.var_values, var_files=args.var_files,
+                         require_explicit=args.require_explicit)
+    result = check.run(args.filenames, opts)
+    if args.fix:
+        for path in fix.apply(result):
+            print(f'Fixing {path}')
+    text = report.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
+    if args.output:
+        try:
+            with open(args.output, 'w', encoding='utf-8') as f:
+                f.write(text)
+        except OSError as e:
+            print(f'{args.output}: cannot write: {e.strerror or e}', file=sys.stderr)
+            return 2
+    elif text:
+        sys.stdout.write(text)
+    return report.exit_code(result, unresolved=args.unresolved)
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('PYTHONIOENCODING', 'utf-8')
+    raise SystemExit(main())

@@ -1,0 +1,324 @@
+"""The expression interpreter: ``syntax`` nodes -> ``values``, as Terraform would.
+
+``evaluate(expr, scope, bindings)`` knows literals, templates, references
+(``var.``, ``local.``, ``each.``, ``count.``, for-expression variables),
+operators, conditionals, indexing, splats, ``for`` expressions and the pure
+functions of ``funcs``. A construct it does not model gives ``Unknown``, never
+an exception; what Terraform would reject raises ``EvalError``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from hooks import funcs
+from hooks import syntax as s
+from hooks.values import (
+    EvalError, NotKnown, Unknown, Val, Value, equal, first_unknown, inherit, to_bool,
+    to_num, to_str, type_name,
+)
+
+MAX_STEPS = 200_000  # evaluation budget per resource instance
+
+
+class Scope(Protocol):
+    def var(self, name: str) -> Value: ...
+    def local(self, name: str) -> Value: ...
+
+
+class Budget:
+    def __init__(self, steps: int = MAX_STEPS) -> None:
+        self.left = steps
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise NotKnown(Unknown('evaluation too large (step budget exhausted)'))
+
+
+def describe(expr: s.Expr) -> str:
+    """Source-like text of a reference, for messages: ``var.params["x"]``."""
+    if isinstance(expr, s.Ref):
+        return expr.name
+    if isinstance(expr, s.GetAttr):
+        return f'{describe(expr.obj)}.{expr.name}'
+    if isinstance(expr, s.Index):
+        key = expr.key
+        if isinstance(key, s.Lit):
+            return f'{describe(expr.obj)}[{key.value!r}]'.replace("'", '"')
+        return f'{describe(expr.obj)}[...]'
+    if isinstance(expr, s.Call):
+        return f'{expr.name}(...)'
+    return 'expression'
+
+
+def evaluate(expr: s.Expr, scope: Scope, bindings: Mapping[str, Value] | None = None,
+             budget: Budget | None = None) -> Value:
+    """Evaluate; ``Unknown`` for what cannot be known, ``EvalError`` for what Terraform rejects."""
+    try:
+        return _Eval(scope, budget or Budget()).eval(expr, dict(bindings or {}))
+    except NotKnown as e:
+        return e.unknown
+    except RecursionError:
+        return Unknown('expression too deeply nested to evaluate')
+
+
+class _Eval:
+    def __init__(self, scope: Scope, budget: Budget) -> None:
+        self.scope = scope
+        self.budget = budget
+
+    def eval(self, e: s.Expr, b: dict[str, Value]) -> Value:  # noqa: C901 (one dispatch)
+        self.budget.spend()
+        if isinstance(e, s.Lit):
+            return Val(e.value, e.span, True)
+        if isinstance(e, s.Template):
+            return self.template(e, b)
+        if isinstance(e, (s.Ref, s.GetAttr)) and (ref := self.reference(e, b)) is not None:
+            return ref
+        if isinstance(e, s.Ref):
+            return self.bare(e, b)
+        if isinstance(e, s.GetAttr):
+            return self.get_attr(self.eval(e.obj, b), e.name, e)
+        if isinstance(e, s.Index):
+            return self.index(self.eval(e.obj, b), self.eval(e.key, b), e)
+        if isinstance(e, s.Splat):
+            return self.splat(e, b)
+        if isinstance(e, s.Call):
+            return self.call(e, b)
+        if isinstance(e, s.Cond):
+            c = self.eval(e.cond, b)
+            if isinstance(c, Unknown):
+                return c
+            return self.eval(e.then if to_bool(c) else e.other, b)
+        if isinstance(e, s.BinOp):
+            return self.binop(e, b)
+        if isinstance(e, s.UnOp):
+            v = self.eval(e.operand, b)
+            if isinstance(v, Unknown):
+                return v
+            if e.op == '!':
+                return Val(not to_bool(v))
+            return Val(-to_num(v))
+        if isinstance(e, s.TupleExpr):
+            return Val([self.eval(x, b) for x in e.items])
+        if isinstance(e, s.ObjectExpr):
+            out: dict[str, Value] = {}
+            for k, v in e.items:
+                key = self.eval(k, b)
+                if isinstance(key, Unknown):
+                    return key
+                out[to_str(key)] = self.eval(v, b)
+            return Val(out)
+        if isinstance(e, s.ForExpr):
+            return self.for_expr(e, b)
+        return Unknown(f'{e.what} is not evaluated')
+
+    # --- references ---
+    def reference(self, e: s.Ref | s.GetAttr, b: dict[str, Value]) -> Value | None:
+        """``var.x``, ``local.x`` and other roots that are not plain values; None otherwise."""
+        if isinstance(e, s.GetAttr) and isinstance(e.obj, s.Ref) and e.obj.name not in b:
+            root, name = e.obj.name, e.name
+            if root == 'var':
+                v = self.scope.var(name)
+                return v.through(f'var.{name}') if isinstance(v, Val) else v
+            if root == 'local':
+                v = self.scope.local(name)
+                return v.through(f'local.{name}') if isinstance(v, Val) else v
+            if root == 'data':
+                return Unknown(f'data.{name} is read only when Terraform runs')
+            if root == 'module':
+                return Unknown(f'module.{name} outputs are not evaluated')
+            if root in ('path', 'terraform'):
+                return Unknown(f'{root}.{name} depends on where Terraform runs')
+            if root not in ('each', 'count', 'self'):
+                return Unknown(f'{describe(e)} is known only after apply')
+        return None
+
+    def bare(self, e: s.Ref, b: dict[str, Value]) -> Value:
+        if e.name in b:
+            return b[e.name]
+        if e.name in ('each', 'count'):
+            raise EvalError(f'{e.name} is used outside a resource with {e.name}')
+        return Unknown(f'{e.name} is not known statically')
+
+    def get_attr(self, obj: Value, name: str, e: s.Expr) -> Value:
+        if isinstance(obj, Unknown):
+            return obj
+        if isinstance(obj.v, dict):
+            if name in obj.v:
+                return inherit(obj.v[name], obj)
+            raise EvalError(f'{describe(e)}: no attribute {name!r}')
+        if obj.v is None:
+            raise EvalError(f'{describe(e)}: attribute of a null value')
+        if isinstance(obj.v, list):
+            raise EvalError(f'{describe(e)}: a list has no attribute {name!r}')
+        raise EvalError(f'{describe(e)}: a {type_name(obj)} has no attributes')
+
+    def index(self, obj: Value, key: Value, e: s.Expr) -> Value:
+        if isinstance(obj, Unknown):
+            return obj
+        if isinstance(key, Unknown):
+            return key
+        if isinstance(obj.v, dict):
+            k = to_str(key)
+            if k in obj.v:
+                return inherit(obj.v[k], obj)
+            raise EvalError(f'{describe(e)}: no key {k!r}')
+        if isinstance(obj.v, list):
+            if obj.is_set:
+                raise EvalError(f'{describe(e)}: a set cannot be indexed')
+            i = to_num(key)
+            if not float(i).is_integer() or not 0 <= i < len(obj.v):
+                raise EvalError(f'{describe(e)}: index {i} out of range')
+            return inherit(obj.v[int(i)], obj)
+        if obj.v is None:
+            raise EvalError(f'{describe(e)}: index of a null value')
+        raise EvalError(f'{describe(e)}: a {type_name(obj)} cannot be indexed')
+
+    def splat(self, e: s.Splat, b: dict[str, Value]) -> Value:
+        obj = self.eval(e.obj, b)
+        if isinstance(obj, Unknown):
+            return obj
+        if obj.v is None:
+            return Val([])
+        items = obj.v if isinstance(obj.v, list) else [obj]
+        out: list[Value] = []
+        for item in items:
+            cur: Value = item
+            for kind, arg in e.rest:
+                if kind == 'attr':
+                    cur = self.get_attr(cur, str(arg), e)
+                else:
+                    assert not isinstance(arg, str)
+                    cur = self.index(cur, self.eval(arg, b), e)
+            out.append(cur)
+        return Val(out)
+
+    # --- operators ---
+    def binop(self, e: s.BinOp, b: dict[str, Value]) -> Value:
+        left = self.eval(e.left, b)
+        if e.op in ('&&', '||'):
+            # Terraform evaluates both sides; a known deciding side still decides
+            right = self.eval(e.right, b)
+            if isinstance(left, Val) and to_bool(left) == (e.op == '||'):
+                return Val(e.op == '||')
+            if isinstance(right, Val) and to_bool(right) == (e.op == '||'):
+                return Val(e.op == '||')
+            if isinstance(left, Unknown):
+                return left
+            if isinstance(right, Unknown):
+                return right
+            return Val(to_bool(right))
+        right = self.eval(e.right, b)
+        for side in (left, right):
+            u = first_unknown(side)
+            if u is not None:
+                return u
+        assert isinstance(left, Val) and isinstance(right, Val)
+        if e.op == '==':
+            return Val(equal(left, right))
+        if e.op == '!=':
+            return Val(not equal(left, right))
+        x, y = to_num(left), to_num(right)
+        if e.op in ('<', '>', '<=', '>='):
+            return Val({'<': x < y, '>': x > y, '<=': x <= y, '>=': x >= y}[e.op])
+        if e.op in ('/', '%') and y == 0:
+            raise EvalError('division by zero')
+        r = {'+': lambda: x + y, '-': lambda: x - y, '*': lambda: x * y,
+             '/': lambda: x / y, '%': lambda: x % y}[e.op]()
+        return Val(int(r) if isinstance(r, float) and r.is_integer() else r)
+
+    def template(self, e: s.Template, b: dict[str, Value]) -> Value:
+        out: list[str] = []
+        sole: Val | None = None
+        for part in e.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            v = self.eval(part, b)
+            if isinstance(v, Unknown):
+                return v
+            if v.v is None:
+                raise EvalError('template interpolates a null value')
+            out.append(to_str(v))
+            sole = v if sole is None else sole
+        text = ''.join(out)
+        # "${var.x}" is var.x itself: keep its origin; "o${var.x}" is derived from it
+        if len(e.parts) == 1 and sole is not None:
+            return sole if isinstance(sole.v, str) else sole.derived(text)
+        if sole is not None:
+            return sole.derived(text)
+        return Val(text)  # pragma: no cover (templates always interpolate)
+
+    # --- functions ---
+    def call(self, e: s.Call, b: dict[str, Value]) -> Value:
+        if e.name in ('try', 'can'):
+            return self.try_can(e, b)
+        args = [self.eval(a, b) for a in e.args]
+        if e.expand and args:
+            last = args.pop()
+            if isinstance(last, Unknown):
+                return last
+            if not isinstance(last.v, list):
+                raise EvalError(f'{e.name}(...): only a list can be expanded')
+            args.extend(last.v)
+        return funcs.call(e.name, args)
+
+    def try_can(self, e: s.Call, b: dict[str, Value]) -> Value:
+        for arg in e.args:
+            try:
+                v = self.eval(arg, b)
+            except EvalError:
+                continue
+            if e.name == 'can':
+                return v if isinstance(v, Unknown) else Val(True)
+            return v
+        if e.name == 'can':
+            return Val(False)
+        raise EvalError('try(): no argument could be evaluated')
+
+    # --- for expressions ---
+    def for_expr(self, e: s.ForExpr, b: dict[str, Value]) -> Value:
+        coll = self.eval(e.collection, b)
+        if isinstance(coll, Unknown):
+            return coll
+        if isinstance(coll.v, dict):
+            pairs: list[tuple[Value, Value]] = [(Val(k), inherit(v, coll)) for k, v in sorted(coll.v.items())]
+        elif isinstance(coll.v, list):
+            pairs = [(Val(i), inherit(v, coll)) for i, v in enumerate(coll.v)]
+        else:
+            raise EvalError(f'for expression over a {type_name(coll)}')
+        funcs._check_size(len(pairs))
+        items: list[Value] = []
+        obj: dict[str, Value] = {}
+        for key, value in pairs:
+            inner = dict(b)
+            if e.key_var is not None:
+                inner[e.key_var] = key
+            inner[e.value_var] = value
+            if e.cond is not None:
+                c = self.eval(e.cond, inner)
+                if isinstance(c, Unknown):
+                    return c
+                if not to_bool(c):
+                    continue
+            if e.key is None:
+                items.append(self.eval(e.value, inner))
+                continue
+            k = self.eval(e.key, inner)
+            if isinstance(k, Unknown):
+                return k
+            ks = to_str(k)
+            v = self.eval(e.value, inner)
+            if e.grouping:
+                group = obj.setdefault(ks, Val([]))
+                assert isinstance(group, Val) and isinstance(group.v, list)
+                group.v.append(v)
+            elif ks in obj:
+                raise EvalError(f'for expression: duplicate key {ks!r}')
+            else:
+                obj[ks] = v
+        if e.key is None:
+            return Val(items)
+        return Val(obj)

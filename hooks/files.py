@@ -1,0 +1,135 @@
+"""Paths -> source files: which files to check, which siblings feed them, how to read them.
+
+Nothing here parses Terraform. Reading is byte-faithful: a BOM is remembered,
+line endings are kept, so ``--fix`` can write back every byte it did not change.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+from hooks.results import RunError
+
+TF_SUFFIXES = ('.tf', '.tf.json', '.tofu', '.tofu.json')
+VARS_SUFFIXES = ('.tfvars', '.tfvars.json')
+MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
+
+
+def kind_of(path: str) -> str | None:
+    """'tf', 'tfjson', 'tfvars', 'tfvarsjson', or None for a file we do not take."""
+    name = os.path.basename(path)
+    if name.endswith(('.tf.json', '.tofu.json')):
+        return 'tfjson'
+    if name.endswith(('.tf', '.tofu')):
+        return 'tf'
+    if name.endswith('.tfvars.json'):
+        return 'tfvarsjson'
+    if name.endswith('.tfvars'):
+        return 'tfvars'
+    return None
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str  # as displayed: relative to the working directory when inside it
+    text: str  # decoded, BOM removed, line endings kept
+    bom: bool
+    kind: str
+
+
+def display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith('..') else rel
+
+
+def read(path: str) -> Source | RunError:
+    shown = display(path)
+    kind = kind_of(path) or 'tf'
+    try:
+        if os.path.islink(path) and not os.path.exists(path):
+            return RunError(shown, 'broken symbolic link', kind='read')
+        if os.path.isdir(path):
+            return RunError(shown, 'is a directory', kind='read')
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            return RunError(shown, f'file too large ({size} bytes > {MAX_FILE_BYTES})', kind='limit')
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        return RunError(shown, e.strerror or str(e), kind='read')
+    if b'\0' in data:
+        return RunError(shown, 'binary file (NUL bytes)', kind='read')
+    bom = data.startswith(b'\xef\xbb\xbf')
+    try:
+        text = data[3 if bom else 0:].decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        return RunError(shown, f'not UTF-8 (byte 0x{data[e.start]:02x} at line {line})', kind='read')
+    return Source(shown, text, bom, kind)
+
+
+def git_root(start: str) -> str | None:
+    """The work tree holding ``start``, found without running git."""
+    d = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(d, '.git')):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def tracked(root: str, dirs: list[str]) -> set[str] | None:
+    """Absolute paths git tracks in ``dirs`` (not recursive), or None when git cannot say."""
+    if not dirs:
+        return set()
+    try:
+        out = subprocess.run(
+            ['git', '-C', root, 'ls-files', '-z', '--full-name', '--', *[os.path.relpath(d, root) for d in dirs]],
+            capture_output=True, timeout=30, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {os.path.normpath(os.path.join(root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
+
+
+def staged(root: str) -> set[str] | None:
+    """Absolute paths with staged changes (what this commit changes), or None."""
+    try:
+        out = subprocess.run(['git', '-C', root, 'diff', '--cached', '--name-only', '-z'],
+                             capture_output=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {os.path.normpath(os.path.join(root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
+
+
+def siblings(directory: str) -> list[str]:
+    """Terraform and tfvars files of a directory (not recursive), sorted."""
+    try:
+        names = sorted(e.name for e in os.scandir(directory) if kind_of(e.name) and not e.is_dir())
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in names]
+
+
+def expand(args: list[str]) -> tuple[list[str], list[RunError]]:
+    """Command-line paths -> absolute file paths to check (directories walked, .terraform skipped)."""
+    out: list[str] = []
+    errors: list[RunError] = []
+    for arg in args:
+        if os.path.isdir(arg) and not os.path.islink(arg):
+            for dirpath, dirnames, filenames in os.walk(arg):
+                dirnames[:] = sorted(d for d in dirnames if d not in ('.terraform', '.git'))
+                out.extend(os.path.abspath(os.path.join(dirpath, f)) for f in sorted(filenames) if kind_of(f))
+        elif os.path.lexists(arg):
+            out.append(os.path.abspath(arg))
+        else:
+            errors.append(RunError(arg, 'no such file or directory', kind='read'))
+    return list(dict.fromkeys(out)), errors
+
+
+def inside(path: str, root: str) -> bool:
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base + os.sep)

@@ -1,0 +1,234 @@
+"""Modules -> resource instances: what Terraform would create, with evaluated attributes.
+
+A ``ModuleScope`` answers ``var.`` and ``local.`` for one module instance: a
+root module takes ``--var``, ``--var-file``, ``*.auto.tfvars``,
+``terraform.tfvars`` and defaults (Terraform's precedence); a child module
+takes its caller's arguments. ``count`` and ``for_each`` expand each resource
+into instances, and local ``module`` calls are followed into their directory.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hooks import syntax as s
+from hooks.evaluate import Budget, evaluate
+from hooks.modules import CONFIG_TYPES, Module
+from hooks.results import Note
+from hooks.values import EvalError, Unknown, Val, Value, inherit
+
+MAX_MODULE_DEPTH = 16
+_META_ARGS = ('source', 'version', 'count', 'for_each', 'providers', 'depends_on')
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One resource instance, or a resource whose instances cannot be known (``expanded=False``)."""
+
+    resource_type: str
+    address: str
+    block: s.Block
+    module: Module
+    name: Value
+    value: Value | None  # None: the block has no ``value`` attribute
+    callers: tuple[s.Span, ...] = ()
+    expanded: bool = True
+    reason: str = ''  # why the instances are unknown, when not expanded
+
+
+@dataclass
+class Settings:
+    """Root-module inputs from the command line, in the order given."""
+
+    var_values: dict[str, Value] = field(default_factory=dict)  # --var and --var-file, merged
+
+
+def _key(v: str | int) -> str:
+    return json.dumps(v) if isinstance(v, str) else str(v)
+
+
+class ModuleScope:
+    def __init__(self, mod: Module, inputs: dict[str, Value] | None, settings: Settings,
+                 call_site: s.Span | None = None) -> None:
+        self.mod = mod
+        self.inputs = inputs  # None: a root module
+        self.settings = settings
+        self.call_site = call_site
+        self._vars: dict[str, Value] = {}
+        self._locals: dict[str, Value] = {}
+        self._busy: set[str] = set()
+
+    def _guard(self, key: str, compute: Callable[[], Value], memo: dict[str, Value]) -> Value:
+        if key in memo:
+            return memo[key]
+        if key in self._busy:
+            return Unknown(f'{key} refers to itself')
+        self._busy.add(key)
+        try:
+            memo[key] = compute()
+        except EvalError as e:
+            memo[key] = Unknown(f'{key}: Terraform would fail: {e.reason}')
+        finally:
+            self._busy.discard(key)
+        return memo[key]
+
+    def var(self, name: str) -> Value:
+        return self._guard(f'var.{name}', lambda: self._var(name), self._vars)
+
+    def _var(self, name: str) -> Value:
+        decl = self.mod.variables.get(name)
+        where = os.path.basename(self.mod.directory) or self.mod.directory
+        if decl is None:
+            return Unknown(f'var.{name} is not declared in {where}/')
+        if self.inputs is not None:
+            if name in self.inputs:
+                return self.inputs[name]
+        else:
+            if name in self.settings.var_values:
+                return self.settings.var_values[name]
+            for _path, attrs in reversed(self.mod.tfvars):
+                if name in attrs:
+                    return evaluate(attrs[name].expr, _NoScope())
+        default = decl.attr('default')
+        if default is None:
+            if self.call_site is not None:
+                return Unknown(f'var.{name} has no default and the module call at '
+                               f'{self.call_site.path}:{self.call_site.line} does not set it')
+            return Unknown(f'var.{name} has no default')
+        return evaluate(default.expr, _NoScope())
+
+    def local(self, name: str) -> Value:
+        return self._guard(f'local.{name}', lambda: self._local(name), self._locals)
+
+    def _local(self, name: str) -> Value:
+        attr = self.mod.locals.get(name)
+        if attr is None:
+            return Unknown(f'local.{name} is not defined')
+        v = evaluate(attr.expr, self)
+        return v
+
+
+class _NoScope:
+    """Variable defaults and tfvars are constant: they may not refer to anything."""
+
+    def var(self, name: str) -> Value:
+        return Unknown(f'var.{name} cannot be used here')
+
+    def local(self, name: str) -> Value:
+        return Unknown(f'local.{name} cannot be used here')
+
+
+def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str, Value]]] | Unknown:
+    """``[(address suffix, bindings)]`` for each instance, or why they cannot be known."""
+    count = block.attr('count')
+    for_each = block.attr('for_each')
+    if count is not None:
+        v = evaluate(count.expr, scope)
+        if isinstance(v, Unknown):
+            return Unknown(f'count is unknown: {v.reason}')
+        n = v.v
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or n < 0:
+            return Unknown(f'count is not a whole number: {n!r}')
+        if n > 10_000:
+            return Unknown(f'count too large to evaluate ({n})')
+        return [(f'[{i}]', {'count': Val({'index': Val(i)})}) for i in range(int(n))]
+    if for_each is not None:
+        v = evaluate(for_each.expr, scope)
+        if isinstance(v, Unknown):
+            return Unknown(f'for_each is unknown: {v.reason}')
+        if isinstance(v.v, dict):
+            return [(f'[{_key(k)}]', {'each': Val({'key': Val(k), 'value': inherit(x, v)})})
+                    for k, x in sorted(v.v.items())]
+        if isinstance(v.v, list) and v.is_set:
+            out: list[tuple[str, dict[str, Value]]] = []
+            for x in v.v:
+                if isinstance(x, Unknown):
+                    return Unknown(f'for_each is unknown: {x.reason}')
+                if not isinstance(x.v, str):
+                    return Unknown('for_each over a set of non-strings: Terraform would fail')
+                x = inherit(x, v)
+                out.append((f'[{_key(x.v)}]', {'each': Val({'key': x, 'value': x})}))
+            return out
+        kind = 'null' if v.v is None else 'list' if isinstance(v.v, list) else type(v.v).__name__
+        return Unknown(f'for_each takes a map or a set, got a {kind}: Terraform would fail')
+    return [('', {})]
+
+
+def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -> Value:
+    if expr is None:
+        return Unknown('not set')
+    try:
+        return evaluate(expr, scope, bindings, Budget())
+    except EvalError as e:
+        return Unknown(f'Terraform would fail: {e.reason}')
+
+
+def expand(mod: Module, settings: Settings, load: Callable[[str], Module | None],
+           notes: list[Note], *, inputs: dict[str, Value] | None = None, prefix: str = '',
+           callers: tuple[s.Span, ...] = (), stack: tuple[str, ...] = ()) -> list[Instance]:
+    """Every configuration resource instance of ``mod`` and of the local modules it calls."""
+    scope = ModuleScope(mod, inputs, settings, callers[-1] if callers else None)
+    out: list[Instance] = []
+    for block in mod.resources:
+        rtype = block.labels[0]
+        if rtype not in CONFIG_TYPES or len(block.labels) < 2:
+            continue
+        name_attr = block.attr('name')
+        # a literal name that is another parameter: nothing to expand
+        if name_attr is not None and isinstance(name_attr.expr, s.Lit) and \
+                str(name_attr.expr.value).lower() != 'log_disconnections':
+            continue
+        value_attr = block.attr('value')
+        base = f'{prefix}{rtype}.{block.labels[1]}'
+        try:
+            exp = _expansions(block, scope)
+        except EvalError as e:
+            exp = Unknown(f'Terraform would fail: {e.reason}')
+        if isinstance(exp, Unknown):
+            out.append(Instance(rtype, base, block, mod, exp, None, callers, False, exp.reason))
+            continue
+        for suffix, bindings in exp:
+            name = _eval(name_attr.expr if name_attr else None, scope, bindings)
+            value = _eval(value_attr.expr, scope, bindings) if value_attr else None
+            out.append(Instance(rtype, base + suffix, block, mod, name, value, callers))
+    for call in mod.calls:
+        out.extend(_follow(call, mod, scope, settings, load, notes, prefix, callers, stack))
+    return out
+
+
+def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
+            load: Callable[[str], Module | None], notes: list[Note], prefix: str,
+            callers: tuple[s.Span, ...], stack: tuple[str, ...]) -> list[Instance]:
+    src_attr = call.attr('source')
+    if src_attr is None or not isinstance(src_attr.expr, s.Lit) or not isinstance(src_attr.expr.value, str):
+        return []
+    source = src_attr.expr.value
+    if not source.startswith(('./', '../', '.\\', '..\\')):
+        return []  # registry, git or URL sources are not followed
+    child_dir = os.path.normpath(os.path.join(mod.directory, source))
+    where = call.span
+    if child_dir in stack or child_dir == mod.directory or len(stack) >= MAX_MODULE_DEPTH:
+        notes.append(Note(where.path, where.line, where.column,
+                          f'module "{call.labels[0]}" calls itself (through {source}): not followed'))
+        return []
+    child = load(child_dir)
+    if child is None:
+        notes.append(Note(where.path, where.line, where.column,
+                          f'module "{call.labels[0]}" source {source} is outside the repository or missing: not followed'))
+        return []
+    name = call.labels[0]
+    try:
+        exp = _expansions(call, scope)
+    except EvalError as e:
+        exp = Unknown(f'Terraform would fail: {e.reason}')
+    if isinstance(exp, Unknown):
+        # instances unknown: evaluate once, with each/count themselves unknown
+        exp = [('[*]', {'each': exp, 'count': exp})]
+    out: list[Instance] = []
+    for suffix, bindings in exp:
+        inputs = {a.name: _eval(a.expr, scope, bindings) for a in call.attributes if a.name not in _META_ARGS}
+        out.extend(expand(child, settings, load, notes, inputs=inputs, prefix=f'{prefix}module.{name}{suffix}.',
+                          callers=(*callers, where), stack=(*stack, mod.directory)))
+    return out

@@ -1,0 +1,539 @@
+"""Render a ``Report`` as text, JSON or SARIF 2.1.0, and decide the exit code.
+
+Pure: every function here returns a value and touches no file or stream.
+All three formats share one human message per result (``message``).
+
+Text (``--format text``, the default): one line per item, sorted by path,
+line and column, nothing at all when everything is fine::
+
+    PATH:LINE:COL: ADDRESS: log_disconnections is VALUE, expected "on"[ (value from PATH:LINE[, WHAT])][ (module call at PATH:LINE)...] [RULE_ID]
+    PATH:LINE:COL: unverified: ADDRESS: REASON [RULE_ID]
+    PATH:LINE:COL: suppressed (FORM): MESSAGE          (only with show_suppressed)
+    PATH:LINE:COL: cannot parse Terraform: REASON
+    PATH: cannot read: REASON
+    PATH:LINE:COL: note: TEXT
+    N suppressed finding(s)                            (last; only with show_suppressed)
+
+VALUE is shown as Terraform shows it (``"off"``, ``true``, ``0``, ``null``);
+a value that is not ``on``/``off`` in any case also gets ``(not an accepted
+value; Azure takes "on" or "off")``. A configuration resource that is missing
+altogether (``--require-explicit``) reads ``log_disconnections is not set``.
+Unverified results are left out when ``unresolved == 'ignore'``; compliant
+results never appear in text.
+
+JSON (``--format json``), version 1. Compliant results are included too, so CI
+can count what was checked; unverified ones are included whatever
+``unresolved`` says (filter on ``status``)::
+
+    {
+      "version": 1,
+      "rule": {"id": RULE_ID, "name": RULE_NAME, "severity": "MEDIUM",
+               "cwe": "CWE-778", "cis": "CIS Microsoft Azure Foundations 4.3.4"},
+      "results": [{
+        "file": str, "line": int, "column": int, "end_line": int, "end_column": int,
+        "address": str,            # e.g. azurerm_postgresql_configuration.cfg["x"]
+        "resource_type": str,
+        "value": JSON value | null, # null also when the value is unknown
+        "value_known": bool,
+        "reason": str,             # why it is unverified ('' otherwise)
+        "via": [str],              # names the value passed through (var.x, local.y)
+        "origin": {"file", "line", "column", "end_line", "end_column", "what"} | null,
+        "callers": [{"file", "line", "column"}],   # module calls, outermost first
+        "status": "noncompliant" | "unverified" | "compliant" | "suppressed",
+        "verdict": "noncompliant" | "unverified" | "compliant",  # status before suppression
+        "suppression": str | null, # the suppressing comment form
+        "fixable": bool,           # --fix can rewrite the literal to "on"
+        "message": str,            # as printed in text, without PATH:LINE:COL
+        "rule_id": RULE_ID
+      }],
+      "errors": [{"file", "line", "column", "kind", "reason", "message"}],  # line 0: no position
+      "notes": [{"file", "line", "column", "text"}],
+      "fixed": [str],              # files rewritten by --fix
+      "summary": {"noncompliant", "unverified", "compliant", "suppressed", "errors": int}
+    }
+
+Positions are 1-based; ``end_column`` is exclusive. Lists are sorted by file,
+line, column.
+
+SARIF (``--format sarif``): 2.1.0, one run, one rule. Noncompliant results are
+level ``error``, unverified ones ``note`` (left out when ``unresolved ==
+'ignore'``), compliant ones are not reported. Suppressed results are kept with
+an ``inSource`` suppression. A fixable result carries a ``fixes`` entry that
+replaces the literal with ``"on"``. Run errors and notes are tool execution
+notifications; ``executionSuccessful`` is false when a file could not be checked.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import posixpath
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from hooks.results import RULE_ID, RULE_NAME, Report, Result, RunError
+from hooks.syntax import Span
+
+FORMATS = ('text', 'json', 'sarif')
+UNRESOLVED = ('ignore', 'warn', 'fail')
+
+TOOL_NAME = 'check-postgresql-log-disconnections'
+SEVERITY = 'MEDIUM'
+CWE = 'CWE-778'
+CIS = 'CIS Microsoft Azure Foundations 4.3.4'
+HELP_URI = f'https://docs.kics.io/latest/queries/terraform-queries/azure/{RULE_ID}/'
+SARIF_SCHEMA = (
+    'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/'
+    'sarif-schema-2.1.0.json'
+)
+_ACCEPTED = ('on', 'off')
+_FIX_TEXT = '"on"'
+
+Json = Any
+
+
+def _check(unresolved: str) -> None:
+    if unresolved not in UNRESOLVED:
+        raise ValueError(f'unresolved must be one of {UNRESOLVED}, not {unresolved!r}')
+
+
+# --- values and messages ----------------------------------------------------
+
+def _jsonable(value: object) -> Json:
+    """The value as plain JSON data: tuples and sets become lists, NaN a string."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_jsonable(v) for v in value), key=_sort_key_any)
+    return str(value)
+
+
+def _sort_key_any(value: Json) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _printable(text: str) -> str:
+    # json.dumps escapes C0 controls; escape the rest of what a terminal would
+    # act on (bidi overrides, line separators...) so one finding is one line.
+    return ''.join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
+def show_value(value: object) -> str:
+    """A value as Terraform would print it: ``"off"``, ``true``, ``0``, ``null``."""
+    return _printable(json.dumps(_jsonable(value), ensure_ascii=False))
+
+
+def _accepted(value: object) -> bool:
+    return isinstance(value, str) and value.lower() in _ACCEPTED
+
+
+def _origin_text(result: Result) -> str:
+    parts = []
+    if result.origin is not None:
+        what = f', {result.origin_what}' if result.origin_what else ''
+        parts.append(f' (value from {result.origin.path}:{result.origin.line}{what})')
+    for call in result.callers:
+        parts.append(f' (module call at {call.path}:{call.line})')
+    return ''.join(parts)
+
+
+def message(result: Result) -> str:
+    """The human message for a result, the same in every format.
+
+    It names the address, the value, what was expected and where the value
+    came from, and ends with the KICS rule id. It never says "suppressed":
+    the formats add that themselves.
+    """
+    if result.status == 'unverified':
+        reason = result.reason or 'the value cannot be determined statically'
+        return f'unverified: {result.address}: {_printable(reason)} [{RULE_ID}]'
+    if not result.value_known:
+        # The "Not Set" case: no configuration resource gives a value at all.
+        why = f' ({_printable(result.reason)})' if result.reason else ''
+        is_ = f'is not set{why}'
+    else:
+        is_ = f'is {show_value(result.value)}'
+        if not _accepted(result.value):
+            is_ += ' (not an accepted value; Azure takes "on" or "off")'
+    if result.status == 'noncompliant':
+        is_ += ', expected "on"'
+    return f'{result.address}: log_disconnections {is_}{_origin_text(result)} [{RULE_ID}]'
+
+
+def _shown(result: Result, unresolved: str) -> bool:
+    """Whether a result is a finding this run reports (text and SARIF)."""
+    if result.status == 'compliant':
+        return False
+    return result.status == 'noncompliant' or unresolved != 'ignore'
+
+
+def _fixable(result: Result) -> bool:
+    return result.status == 'noncompliant' and result.fixable and not result.shared
+
+
+def _error_message(error: RunError) -> str:
+    prefix = {'parse': 'cannot parse Terraform: ', 'read': 'cannot read: '}.get(error.kind, '')
+    return f'{prefix}{_printable(error.reason)}'
+
+
+def _where(path: str, line: int, column: int) -> str:
+    if line <= 0:
+        return path
+    if column <= 0:
+        return f'{path}:{line}'
+    return f'{path}:{line}:{column}'
+
+
+# --- exit code -----------------------------------------------------------------
+
+def exit_code(report: Report, *, unresolved: str) -> int:
+    """1 when something blocks the commit, else 0.
+
+    Blocking: an unsuppressed noncompliant result, a file that could not be
+    checked, a file that ``--fix`` rewrote, or (``unresolved == 'fail'``) an
+    unsuppressed unverified result.
+    """
+    _check(unresolved)
+    if report.errors or report.fixed:
+        return 1
+    for r in report.results:
+        if r.suppressed:
+            continue
+        if r.status == 'noncompliant':
+            return 1
+        if r.status == 'unverified' and unresolved == 'fail':
+            return 1
+    return 0
+
+
+# --- text ------------------------------------------------------------------------
+
+def _text(report: Report, unresolved: str, show_suppressed: bool) -> str:
+    lines: list[tuple[str, int, int, int, str]] = []
+    suppressed = 0
+    for r in report.results:
+        if not _shown(r, unresolved):
+            continue
+        loc = r.location
+        if r.suppressed:
+            suppressed += 1
+            if not show_suppressed:
+                continue
+            text = f'suppressed ({_printable(r.suppressed)}): {message(r)}'
+        else:
+            text = message(r)
+        lines.append((loc.path, loc.line, loc.column, 1, text))
+    for e in report.errors:
+        lines.append((e.path, e.line, e.column, 0, _error_message(e)))
+    for n in report.notes:
+        lines.append((n.path, n.line, n.column, 2, f'note: {_printable(n.text)}'))
+    lines.sort()
+    out = [f'{_where(p, line, col)}: {text}' for p, line, col, _, text in lines]
+    if show_suppressed and suppressed:
+        out.append(f'{suppressed} suppressed finding(s)')
+    return ''.join(f'{line}\n' for line in out)
+
+
+# --- JSON ------------------------------------------------------------------------
+
+def _status(result: Result) -> str:
+    return 'suppressed' if result.suppressed else result.status
+
+
+def _result_json(r: Result) -> dict[str, Json]:
+    loc = r.location
+    origin = None
+    if r.origin is not None:
+        o = r.origin
+        origin = {
+            'file': o.path, 'line': o.line, 'column': o.column,
+            'end_line': o.end_line, 'end_column': o.end_column, 'what': r.origin_what,
+        }
+    return {
+        'file': loc.path,
+        'line': loc.line,
+        'column': loc.column,
+        'end_line': loc.end_line,
+        'end_column': loc.end_column,
+        'address': r.address,
+        'resource_type': r.resource_type,
+        'value': _jsonable(r.value) if r.value_known else None,
+        'value_known': r.value_known,
+        'reason': r.reason,
+        'via': list(r.via),
+        'origin': origin,
+        'callers': [{'file': c.path, 'line': c.line, 'column': c.column} for c in r.callers],
+        'status': _status(r),
+        'verdict': r.status,
+        'suppression': r.suppressed or None,
+        'fixable': _fixable(r),
+        'message': message(r),
+        'rule_id': RULE_ID,
+    }
+
+
+def _result_order(r: Result) -> tuple[str, int, int, str]:
+    return (r.location.path, r.location.line, r.location.column, r.address)
+
+
+def _json(report: Report) -> str:
+    results = sorted(report.results, key=_result_order)
+    errors = sorted(report.errors, key=lambda e: (e.path, e.line, e.column, e.reason))
+    notes = sorted(report.notes, key=lambda n: (n.path, n.line, n.column, n.text))
+    summary = {
+        'noncompliant': sum(not r.suppressed and r.status == 'noncompliant' for r in results),
+        'unverified': sum(not r.suppressed and r.status == 'unverified' for r in results),
+        'compliant': sum(not r.suppressed and r.status == 'compliant' for r in results),
+        'suppressed': sum(bool(r.suppressed) for r in results),
+        'errors': len(errors),
+    }
+    doc = {
+        'version': 1,
+        'rule': {'id': RULE_ID, 'name': RULE_NAME, 'severity': SEVERITY, 'cwe': CWE, 'cis': CIS},
+        'results': [_result_json(r) for r in results],
+        'errors': [
+            {
+                'file': e.path, 'line': e.line, 'column': e.column, 'kind': e.kind,
+                'reason': e.reason, 'message': _error_message(e),
+            }
+            for e in errors
+        ],
+        'notes': [
+            {'file': n.path, 'line': n.line, 'column': n.column, 'text': n.text}
+            for n in notes
+        ],
+        'fixed': sorted(report.fixed),
+        'summary': summary,
+    }
+    return json.dumps(doc, indent=2, allow_nan=False) + '\n'
+
+
+# --- SARIF -----------------------------------------------------------------------
+
+def _uri(path: str) -> dict[str, str]:
+    """An artifactLocation: relative paths against %SRCROOT%, absolute ones as file URIs."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return {'uri': pure.as_uri()}
+    rel = posixpath.normpath(pure.as_posix())
+    return {'uri': quote(rel, safe="/!$&'()*+,;=:@~-._"), 'uriBaseId': '%SRCROOT%'}
+
+
+def _region(span: Span) -> dict[str, int]:
+    region: dict[str, int] = {}
+    if span.line >= 1:
+        region['startLine'] = span.line
+        if span.column >= 1:
+            region['startColumn'] = span.column
+        if span.end_line >= span.line:
+            region['endLine'] = span.end_line
+            if span.end_column >= 1 and (span.end_line > span.line or span.end_column >= span.column):
+                region['endColumn'] = span.end_column
+    return region
+
+
+def _physical(span: Span) -> dict[str, Json]:
+    loc: dict[str, Json] = {'artifactLocation': _uri(span.path)}
+    region = _region(span)
+    if region:
+        loc['region'] = region
+    return loc
+
+
+def _fingerprint(r: Result) -> str:
+    key = '\0'.join((RULE_ID, _uri(r.location.path)['uri'], r.address))
+    return hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
+
+
+def _sarif_result(r: Result) -> dict[str, Json]:
+    out: dict[str, Json] = {
+        'ruleId': RULE_ID,
+        'ruleIndex': 0,
+        'level': 'error' if r.status == 'noncompliant' else 'note',
+        'message': {'text': message(r)},
+        'locations': [{
+            'physicalLocation': _physical(r.location),
+            'logicalLocations': [{'fullyQualifiedName': r.address, 'kind': 'resource'}],
+        }],
+        'partialFingerprints': {'resourceAddress/v1': _fingerprint(r)},
+    }
+    related: list[dict[str, Json]] = []
+    if r.origin is not None:
+        what = f'value from {r.origin_what}' if r.origin_what else 'where the value comes from'
+        related.append({
+            'id': len(related) + 1,
+            'message': {'text': what},
+            'physicalLocation': _physical(r.origin),
+        })
+    for call in r.callers:
+        related.append({
+            'id': len(related) + 1,
+            'message': {'text': 'module call'},
+            'physicalLocation': _physical(call),
+        })
+    if related:
+        out['relatedLocations'] = related
+    if r.suppressed:
+        out['suppressions'] = [{'kind': 'inSource', 'justification': r.suppressed}]
+    if _fixable(r):
+        literal = r.origin if r.origin is not None else r.location
+        out['fixes'] = [{
+            'description': {'text': 'Set log_disconnections to "on"'},
+            'artifactChanges': [{
+                'artifactLocation': _uri(literal.path),
+                'replacements': [{
+                    'deletedRegion': _region(literal),
+                    'insertedContent': {'text': _FIX_TEXT},
+                }],
+            }],
+        }]
+    props: dict[str, Json] = {'resourceType': r.resource_type}
+    if r.value_known:
+        props['value'] = _jsonable(r.value)
+    out['properties'] = props
+    return out
+
+
+def _camel(name: str) -> str:
+    return ''.join(word[:1].upper() + word[1:] for word in name.split())
+
+
+def _rule() -> dict[str, Json]:
+    full = (
+        'The Azure PostgreSQL server parameter log_disconnections records the end '
+        'of every session. With it off, disconnect events vanish from the audit '
+        'trail. The azurerm_postgresql_configuration or '
+        'azurerm_postgresql_flexible_server_configuration resource named '
+        'log_disconnections must have the value "on".'
+    )
+    markdown = (
+        f'{full}\n\n'
+        '```hcl\n'
+        'resource "azurerm_postgresql_flexible_server_configuration" "log_disconnections" {\n'
+        '  name      = "log_disconnections"\n'
+        '  server_id = azurerm_postgresql_flexible_server.example.id\n'
+        '  value     = "on"\n'
+        '}\n'
+        '```\n\n'
+        f'KICS query `{RULE_ID}` ({SEVERITY}, Observability), {CWE}, {CIS}.'
+    )
+    return {
+        'id': RULE_ID,
+        'name': _camel(RULE_NAME),
+        'shortDescription': {'text': RULE_NAME},
+        'fullDescription': {'text': full},
+        'help': {'text': f'{full} KICS query {RULE_ID}; {CWE}; {CIS}.', 'markdown': markdown},
+        'helpUri': HELP_URI,
+        'defaultConfiguration': {'level': 'warning'},
+        'relationships': [{
+            'target': {'id': '778', 'toolComponent': {'name': 'CWE'}},
+            'kinds': ['superset'],
+        }],
+        'properties': {
+            'tags': ['security', 'observability', CWE, 'CIS-4.3.4'],
+            'security-severity': '5.0',
+            'precision': 'high',
+            'problem.severity': 'warning',
+            'kics-severity': SEVERITY,
+            'cwe': CWE,
+            'cis': CIS,
+        },
+    }
+
+
+def _notification(
+    level: str, text: str, path: str, line: int, column: int, kind: str,
+) -> dict[str, Json]:
+    span = Span(path, line, column, line, column, 0, 0)
+    phys: dict[str, Json] = {'artifactLocation': _uri(path)}
+    region = _region(span)
+    if region:
+        phys['region'] = {k: v for k, v in region.items() if k in ('startLine', 'startColumn')}
+    return {
+        'level': level,
+        'message': {'text': text},
+        'locations': [{'physicalLocation': phys}],
+        'descriptor': {'id': kind},
+    }
+
+
+def _sarif(report: Report, unresolved: str, tool_version: str) -> str:
+    results = [r for r in sorted(report.results, key=_result_order) if _shown(r, unresolved)]
+    errors = sorted(report.errors, key=lambda e: (e.path, e.line, e.column, e.reason))
+    notes = sorted(report.notes, key=lambda n: (n.path, n.line, n.column, n.text))
+    notifications = [
+        _notification('error', f'{e.path}: {_error_message(e)}', e.path, e.line, e.column, e.kind)
+        for e in errors
+    ] + [
+        _notification('note', f'{n.path}: {n.text}', n.path, n.line, n.column, 'note')
+        for n in notes
+    ]
+    invocation: dict[str, Json] = {
+        'executionSuccessful': not errors,
+        'exitCode': exit_code(report, unresolved=unresolved),
+    }
+    if notifications:
+        invocation['toolExecutionNotifications'] = notifications
+    doc = {
+        '$schema': SARIF_SCHEMA,
+        'version': '2.1.0',
+        'runs': [{
+            'tool': {
+                'driver': {
+                    'name': TOOL_NAME,
+                    'version': tool_version,
+                    'rules': [_rule()],
+                    'supportedTaxonomies': [{'name': 'CWE'}],
+                },
+            },
+            'taxonomies': [{
+                'name': 'CWE',
+                'organization': 'MITRE',
+                'shortDescription': {'text': 'The MITRE Common Weakness Enumeration'},
+                'taxa': [{
+                    'id': '778',
+                    'name': 'Insufficient Logging',
+                    'helpUri': 'https://cwe.mitre.org/data/definitions/778.html',
+                }],
+            }],
+            'invocations': [invocation],
+            'columnKind': 'unicodeCodePoints',
+            'results': [_sarif_result(r) for r in results],
+        }],
+    }
+    return json.dumps(doc, indent=2, allow_nan=False) + '\n'
+
+
+# --- entry -------------------------------------------------------------------------
+
+def render(
+    report: Report,
+    fmt: str,
+    *,
+    unresolved: str = 'warn',
+    show_suppressed: bool = False,
+    tool_version: str = '0.1.0',
+) -> str:
+    """The whole output of a run in ``fmt`` ('text', 'json' or 'sarif').
+
+    ``unresolved`` ('ignore', 'warn', 'fail') decides whether unverified
+    results are shown in text and SARIF; ``show_suppressed`` lists suppressed
+    findings in text (JSON and SARIF always carry them).
+    """
+    _check(unresolved)
+    if fmt == 'text':
+        return _text(report, unresolved, show_suppressed)
+    if fmt == 'json':
+        return _json(report)
+    if fmt == 'sarif':
+        return _sarif(report, unresolved, tool_version)
+    raise ValueError(f'fmt must be one of {FORMATS}, not {fmt!r}')
+
+

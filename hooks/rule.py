@@ -1,0 +1,134 @@
+"""Resource instances -> results: the rule itself (KICS 07f7134f, CIS Azure 4.3.4).
+
+An instance whose ``name`` is ``log_disconnections`` (any case) must have a
+``value`` of ``on`` (any case). What cannot be known is ``unverified``, with
+the reason; never a silent pass, never a guessed finding.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+
+from hooks import syntax as s
+from hooks.instances import Instance
+from hooks.modules import SERVER_TYPES, Module
+from hooks.results import Result
+from hooks.values import Unknown, Val, Value
+
+PARAMETER = 'log_disconnections'
+
+
+def _where(inst: Instance) -> s.Span:
+    """The value expression, or the block when there is none."""
+    attr = inst.block.attr('value')
+    return attr.expr.span if attr is not None else inst.block.span
+
+
+def compliant(value: object) -> bool:
+    return isinstance(value, str) and value.lower() == 'on'
+
+
+def judge(inst: Instance) -> Result | None:
+    """The result for one instance; None when it configures another parameter."""
+    loc = _where(inst)
+    base = Result(status='unverified', address=inst.address, resource_type=inst.resource_type,
+                  location=loc, block=inst.block.span, callers=inst.callers)
+    if not inst.expanded:
+        return _replace(base, reason=f'cannot tell which instances exist: {inst.reason}')
+    name = inst.name
+    if isinstance(name, Unknown):
+        return _replace(base, reason=f'name cannot be determined: {name.reason}')
+    if not isinstance(name.v, str) or name.v.lower() != PARAMETER:
+        return None
+    value = inst.value
+    if value is None:
+        return _replace(base, reason='no value attribute')
+    if isinstance(value, Unknown):
+        return _replace(base, reason=f'value cannot be determined: {value.reason}')
+    return _known(base, value)
+
+
+def _known(base: Result, value: Val) -> Result:
+    from hooks.values import plain
+    v = plain(value)
+    status = 'compliant' if compliant(v) else 'noncompliant'
+    origin = value.origin
+    same_place = origin is not None and origin.path == base.location.path and origin.start == base.location.start
+    return _replace(
+        base, status=status, value=v, value_known=True,
+        origin=None if same_place else origin,
+        origin_what=', '.join(value.via),
+        fixable=status == 'noncompliant' and value.exact and origin is not None,
+        via=value.via,
+    )
+
+
+def _replace(r: Result, **kw: object) -> Result:
+    from dataclasses import replace
+    return replace(r, **kw)  # type: ignore[arg-type]
+
+
+def judge_all(instances: list[Instance]) -> list[Result]:
+    """Judge every instance and mark fixable literals that also feed another use."""
+    results = [r for r in (judge(i) for i in instances) if r is not None]
+    # a literal read by an instance that configures another parameter is shared
+    other_uses: Counter[tuple[str, int]] = Counter()
+    for inst in instances:
+        if isinstance(inst.value, Val) and inst.value.origin is not None:
+            name = inst.name.v if isinstance(inst.name, Val) else None
+            if not (isinstance(name, str) and name.lower() == PARAMETER):
+                other_uses[(inst.value.origin.path, inst.value.origin.start)] += 1
+    texts = {p: src.text for i in instances for p, src in i.module.sources.items()}
+    out = []
+    for r in results:
+        if r.fixable and r.origin is not None and (
+                other_uses[(r.origin.path, r.origin.start)] or _scalar_var_reused(r, texts)):
+            r = _replace(r, shared=True)
+        out.append(r)
+    return out
+
+
+def _scalar_var_reused(r: Result, texts: dict[str, str]) -> bool:
+    """``variable "x" { default = "off" }`` read anywhere besides this value: editing it changes both."""
+    if not r.via:
+        return False
+    name = r.via[0]  # the variable or local whose own text holds the literal
+    pattern = re.compile(r'\b' + re.escape(name) + r'\b')
+    directory = os.path.dirname(r.origin.path) if r.origin else ''
+    uses = sum(len(pattern.findall(t)) for p, t in texts.items() if os.path.dirname(p) == directory)
+    return uses > 1
+
+
+def _server_ref(expr: s.Expr) -> str | None:
+    """``azurerm_postgresql_server.main.name`` / ``...flexible_server.x[k].id`` -> ``type.name``."""
+    while isinstance(expr, (s.GetAttr, s.Index)):
+        if isinstance(expr, s.GetAttr) and isinstance(expr.obj, s.Ref) and expr.obj.name in SERVER_TYPES:
+            return f'{expr.obj.name}.{expr.name}'
+        expr = expr.obj
+    return None
+
+
+def not_set(mod: Module, instances: list[Instance]) -> list[Result]:
+    """``--require-explicit``: a server of ``mod`` that no log_disconnections configuration names."""
+    servers = [b for b in mod.resources if b.labels[0] in SERVER_TYPES and len(b.labels) > 1]
+    covered: set[str] = set()
+    for inst in instances:
+        if inst.module is not mod:
+            continue
+        if isinstance(inst.name, Val) and str(inst.name.v).lower() != PARAMETER:
+            continue
+        attr = inst.block.attr('server_name') or inst.block.attr('server_id')
+        target = _server_ref(attr.expr) if attr is not None else None
+        if target is None:
+            return []  # a configuration whose server cannot be told: it may be any of them
+        covered.add(target)
+    out = []
+    for b in servers:
+        address = f'{b.labels[0]}.{b.labels[1]}'
+        if address in covered:
+            continue
+        out.append(Result(status='noncompliant', address=address, resource_type=b.labels[0],
+                          location=b.span, block=b.span,
+                          reason='log_disconnections is not set for this server: the server default applies'))
+    return out

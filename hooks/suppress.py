@@ -1,0 +1,318 @@
+"""KICS suppression comments, so teams moving from KICS keep theirs.
+
+The forms (``#``, ``//`` and ``/* */`` comments alike, case-insensitive)::
+
+    # kics-scan ignore                 at the top of a file: every query, whole file
+    # kics-scan disable=<id>[,<id>]    at the top of a file: those queries, whole file
+    # kics-scan enable=<id>[,<id>]     at the top of a file: only those queries run
+    # kics-scan ignore-line            the line after the comment
+    # kics-scan ignore-block           the block, attribute or element starting on
+                                       the next code line, to its end
+
+"At the top" means before the first code of the file, as KICS has it. Like
+KICS, ``enable`` wins over ``disable``, and an ``enable`` with an empty list
+runs nothing. Like current KICS, a comment that follows code on its own line
+(``x = 1 # kics-scan ignore-line``) is not a command. ``ignore-line=<id>``
+and ``ignore-block=<id>`` (newer KICS) apply to the listed queries only.
+Our query id and ``OUR_ID`` both name this rule in an id list.
+
+Only real comments count: the scanner below skips quoted strings (with
+escapes and ``${ }`` interpolations) and heredocs. Everything here is pure.
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hooks.results import OUR_ID, RULE_ID, Result
+
+_OUR_IDS = frozenset({RULE_ID.lower(), OUR_ID.lower()})
+_SUPPRESSIBLE = ('noncompliant', 'unverified')
+
+IGNORE = 'kics-scan ignore'
+DISABLE = 'kics-scan disable'
+ENABLE = 'kics-scan enable'
+IGNORE_LINE = 'kics-scan ignore-line'
+IGNORE_BLOCK = 'kics-scan ignore-block'
+
+# One line of a comment's text: comment markers, then the command and its ids.
+_COMMAND = re.compile(
+    r'[\s#/*]*kics-scan\s+(ignore-line|ignore-block|ignore|disable|enable)(?![\w-])'
+    r'(?:\s*=\s*([\w.-]+(?:\s*,\s*[\w.-]+)*))?',
+    re.IGNORECASE,
+)
+_HEREDOC = re.compile(r'<<-?([A-Za-z_][\w-]*)[ \t]*\r?\n')
+
+
+@dataclass(frozen=True)
+class FileSuppressions:
+    """What one file's KICS comments say about this rule, lines 1-based."""
+
+    file_form: str = ''  # IGNORE / DISABLE / ENABLE when the whole file is suppressed
+    ignore_lines: frozenset[int] = frozenset()  # lines an ignore-line covers
+    block_starts: frozenset[int] = frozenset()  # first lines of ignore-block elements
+    blocks: tuple[tuple[int, int], ...] = ()  # (first, last) lines of those elements
+
+
+@dataclass(frozen=True)
+class _Comment:
+    start: int  # offset of the comment's first character
+    line: int
+    end_line: int
+    text: str
+    leading: bool  # nothing but whitespace before it on its line
+    code_after: bool  # a /* */ comment followed by code on its last line
+
+
+@dataclass
+class _Scan:
+    comments: list[_Comment]
+    code_lines: list[int]  # sorted lines holding code (outside comments)
+    first_code: int  # offset of the first code character, len(text) when none
+    levels: list[int]  # levels[n]: nesting at the end of line n; levels[0] = 0
+
+
+def _scan(text: str) -> _Scan:
+    """One pass over ``text``: comments, code lines and nesting level per line.
+
+    The nesting level counts open brackets, interpolations and heredocs, so an element starting on line ``t`` ends on
+    the first line at or after ``t`` whose level is back to that before ``t``.
+    """
+    n = len(text)
+    comments: list[_Comment] = []
+    code_lines: list[int] = []
+    levels = [0]
+    # Open strings (-1) and interpolations (the bracket depth they opened at).
+    stack: list[int] = []
+    depth = 0
+    line = 1
+    code_on_line = False
+    first_code = n
+    i = 0
+
+    def code() -> None:
+        nonlocal code_on_line, first_code
+        if not code_on_line:
+            code_lines.append(line)
+            code_on_line = True
+        if first_code == n:
+            first_code = i
+
+    while i < n:
+        c = text[i]
+        if c == '\n':
+            if stack and stack[-1] == -1:  # a quoted string cannot span lines: recover
+                stack.pop()
+            levels.append(depth + len(stack))
+            line += 1
+            code_on_line = False
+            i += 1
+        elif stack and stack[-1] == -1:  # inside a quoted string
+            if c == '\\' and i + 1 < n and text[i + 1] != '\n':
+                i += 2
+            elif c == '"':
+                stack.pop()
+                i += 1
+            elif c in '$%' and text.startswith(c + c + '{', i):  # $${ / %%{: literal
+                i += 3
+            elif c in '$%' and text.startswith('{', i + 1):
+                stack.append(depth)
+                i += 2
+            else:
+                i += 1
+        elif c in ' \t\r':
+            i += 1
+        elif c == '#' or text.startswith('//', i):
+            end = text.find('\n', i)
+            end = n if end < 0 else end
+            comments.append(_Comment(i, line, line, text[i:end], not code_on_line, False))
+            i = end
+        elif text.startswith('/*', i):
+            close = text.find('*/', i + 2)
+            end = n if close < 0 else close + 2
+            start_line, leading = line, not code_on_line
+            for _ in range(text.count('\n', i, end)):  # a comment is no part of an element
+                levels.append(depth + len(stack))
+                line += 1
+                code_on_line = False
+            eol = text.find('\n', end)
+            rest = text[end:n if eol < 0 else eol].strip()
+            code_after = bool(rest) and not rest.startswith(('#', '//', '/*'))
+            comments.append(_Comment(i, start_line, line, text[i:end], leading, code_after))
+            i = end
+        else:
+            code()
+            heredoc = _HEREDOC.match(text, i) if c == '<' else None
+            if heredoc:
+                marker = heredoc.group(1)
+                pos = heredoc.end()
+                levels.append(depth + len(stack) + 1)
+                line += 1
+                while True:  # body lines, up to the closing marker's line
+                    eol = text.find('\n', pos)
+                    body_end = n if eol < 0 else eol
+                    code_lines.append(line)
+                    if text[pos:body_end].strip() == marker or eol < 0:
+                        break
+                    levels.append(depth + len(stack) + 1)
+                    line += 1
+                    pos = eol + 1
+                code_on_line = True
+                i = body_end
+                continue
+            if c == '"':
+                stack.append(-1)
+            elif c in '{[(':
+                depth += 1
+            elif c == '}' and stack and stack[-1] == depth:  # closes an interpolation
+                stack.pop()
+            elif c in '}])':
+                depth = max(0, depth - 1)
+            i += 1
+    levels.append(depth + len(stack))
+    return _Scan(comments, code_lines, first_code, levels)
+
+
+def _element_ends(levels: list[int]) -> list[int]:
+    """``ends[t]``: the last line of the element starting on line ``t``.
+
+    That is the first line ``L >= t`` with ``levels[L] <= levels[t - 1]``
+    (a "next smaller or equal" search, one pass with a stack); the last line
+    of the file when the nesting never comes back.
+    """
+    last = len(levels) - 1
+    ends = [last] * (last + 1)
+    pending: list[int] = []  # positions p waiting for their L, levels increasing
+    for pos, level in enumerate(levels):
+        while pending and levels[pending[-1]] >= level:
+            ends[pending.pop() + 1] = pos
+        if pos < last:
+            pending.append(pos)
+    return ends
+
+
+def _commands(comment: _Comment) -> list[tuple[str, frozenset[str] | None]]:
+    """The kics-scan commands of a comment: (command, ids or None when no ``=``)."""
+    found: list[tuple[str, frozenset[str] | None]] = []
+    for text_line in comment.text.split('\n'):
+        m = _COMMAND.match(text_line)
+        if m is None:
+            continue
+        ids = None
+        if m.group(2) is not None:
+            ids = frozenset(p.strip().lower() for p in m.group(2).split(','))
+        found.append((m.group(1).lower(), ids))
+    return found
+
+
+def parse(text: str) -> FileSuppressions:
+    """Read the KICS comments of one file's text, for this rule."""
+    text = text.removeprefix('\ufeff')
+    scan = _scan(text)
+    ends = _element_ends(scan.levels)
+    ignore_file = False
+    enable: set[str] | None = None
+    disable: set[str] = set()
+    ignore_lines: set[int] = set()
+    starts: set[int] = set()
+    blocks: list[tuple[int, int]] = []
+    for comment in scan.comments:
+        if not comment.leading:  # `x = 1 # kics-scan ...`: not a command (KICS)
+            continue
+        at_top = comment.start < scan.first_code
+        for command, ids in _commands(comment):
+            ours = ids is None or not ids.isdisjoint(_OUR_IDS)
+            if command == 'ignore-line':
+                if ours:
+                    ignore_lines.add(comment.end_line + (0 if comment.code_after else 1))
+            elif command == 'ignore-block':
+                if not ours:
+                    continue
+                if comment.code_after:
+                    target = comment.end_line
+                else:
+                    k = bisect.bisect_right(scan.code_lines, comment.end_line)
+                    if k == len(scan.code_lines):
+                        continue
+                    target = scan.code_lines[k]
+                starts.add(target)
+                blocks.append((target, ends[target]))
+            elif not at_top:
+                continue
+            elif command == 'ignore':
+                ignore_file = True
+            elif command == 'enable':
+                enable = (enable or set()) | (ids or set())
+            else:
+                disable |= ids or set()
+    form = ''
+    if ignore_file:
+        form = IGNORE
+    elif enable is not None:
+        form = '' if enable & _OUR_IDS else ENABLE
+    elif disable & _OUR_IDS:
+        form = DISABLE
+    return FileSuppressions(form, frozenset(ignore_lines), frozenset(starts), tuple(blocks))
+
+
+def line_reason(sup: FileSuppressions, line: int) -> str:
+    """The line-level form (ignore-line, ignore-block) covering ``line``, or ''."""
+    if line in sup.ignore_lines:
+        return IGNORE_LINE
+    if any(first <= line <= last for first, last in sup.blocks):
+        return IGNORE_BLOCK
+    return ''
+
+
+def reason(sup: FileSuppressions, location_line: int, block_line: int, block_end_line: int) -> str:
+    """The form that suppresses a finding at ``location_line`` in the block
+    spanning ``block_line``..``block_end_line``; '' when none does.
+
+    An ignore-block before the block's first line ignores all of it, so the
+    block's first line decides and ``block_end_line`` needs no check; other
+    ignore-blocks (before a nested block or attribute) cover ``location_line``
+    when it lies in the element they precede.
+    """
+    if sup.file_form:
+        return sup.file_form
+    if location_line in sup.ignore_lines:
+        return IGNORE_LINE
+    if block_line in sup.block_starts:  # the whole resource block is ignored
+        return IGNORE_BLOCK
+    return line_reason(sup, location_line)
+
+
+def apply(results: list[Result], texts: Mapping[str, str]) -> list[Result]:
+    """``results`` with ``suppressed`` set where a KICS comment says so.
+
+    Each result is looked up in the text of ``location.path``; a result whose
+    value comes from elsewhere (``origin``) is also suppressed by an
+    ignore-line or ignore-block covering the origin's line in its file.
+    Compliant results, and results already suppressed, are left as they are.
+    """
+    cache: dict[str, FileSuppressions | None] = {}
+
+    def sups(path: str) -> FileSuppressions | None:
+        if path not in cache:
+            text = texts.get(path)
+            cache[path] = None if text is None else parse(text)
+        return cache[path]
+
+    out: list[Result] = []
+    for r in results:
+        if r.status not in _SUPPRESSIBLE or r.suppressed:
+            out.append(r)
+            continue
+        form = ''
+        here = sups(r.location.path)
+        if here is not None:
+            form = reason(here, r.location.line, r.block.line, r.block.end_line)
+        if not form and r.origin is not None:
+            there = sups(r.origin.path)
+            if there is not None:
+                form = line_reason(there, r.origin.line)
+        out.append(dataclasses.replace(r, suppressed=form) if form else r)
+    return out

@@ -1,0 +1,168 @@
+"""Runtime values of the evaluator, each remembering the literal it came from.
+
+A ``Val`` is a known value; ``Unknown`` is a value that cannot be known before
+``terraform apply`` (or at all, statically), with the reason why. ``EvalError``
+is what Terraform itself would reject (an attribute of ``null``...): ``try`` and
+``can`` catch it, anything else turns it into an unverified result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Union
+
+from hooks.syntax import Span
+
+Plain = Union[str, int, float, bool, None, list['Value'], dict[str, 'Value']]
+
+
+@dataclass(frozen=True)
+class Val:
+    """A known value. ``origin`` is the literal it copies, ``exact`` whether unchanged."""
+
+    v: Plain
+    origin: Span | None = None
+    exact: bool = False
+    via: tuple[str, ...] = ()
+    is_set: bool = False  # a list that came from toset(): for_each takes it
+
+    def derived(self, v: Plain) -> Val:
+        """A value computed from this one: same origin, no longer fixable in place."""
+        return Val(v, self.origin, False, self.via)
+
+    def through(self, name: str) -> Val:
+        """This value, read through ``name`` (``var.x``, ``local.y``)."""
+        if name in self.via:
+            return self
+        return replace(self, via=(*self.via, name))
+
+
+def inherit(child: Value, parent: Value) -> Value:
+    """An element read out of ``parent`` keeps the names the parent came through."""
+    if isinstance(child, Val) and isinstance(parent, Val) and parent.via:
+        return replace(child, via=tuple(dict.fromkeys(parent.via + child.via)))
+    return child
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+Value = Union[Val, Unknown]
+
+
+class EvalError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+NULL = Val(None)
+
+
+def lit(v: Plain) -> Val:
+    return Val(v)
+
+
+def plain(value: Value) -> object:
+    """The Python value, with nested Vals unwrapped; raises ``NotKnown`` inside unknowns."""
+    if isinstance(value, Unknown):
+        raise NotKnown(value)
+    v = value.v
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    return v
+
+
+class NotKnown(Exception):
+    def __init__(self, unknown: Unknown) -> None:
+        super().__init__(unknown.reason)
+        self.unknown = unknown
+
+
+def first_unknown(value: Value) -> Unknown | None:
+    if isinstance(value, Unknown):
+        return value
+    v = value.v
+    items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+    for x in items:
+        u = first_unknown(x)
+        if u is not None:
+            return u
+    return None
+
+
+def wrap(obj: object) -> Val:
+    """A Python value built by a function, as a ``Val`` with no origin."""
+    if isinstance(obj, Val):
+        return obj
+    if isinstance(obj, list):
+        return Val([wrap(x) for x in obj])
+    if isinstance(obj, dict):
+        return Val({str(k): wrap(x) for k, x in obj.items()})
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return Val(obj)
+    raise EvalError(f'unsupported value {obj!r}')  # pragma: no cover
+
+
+def type_name(value: Val) -> str:
+    v = value.v
+    if v is None:
+        return 'null'
+    if isinstance(v, bool):
+        return 'bool'
+    if isinstance(v, (int, float)):
+        return 'number'
+    if isinstance(v, str):
+        return 'string'
+    if isinstance(v, list):
+        return 'set' if value.is_set else 'list'
+    return 'object'
+
+
+def to_str(value: Val) -> str:
+    """Terraform's automatic conversion to string (template interpolation, string args)."""
+    v = value.v
+    if isinstance(v, bool):
+        return 'true' if v else 'false'
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (str, int, float)):
+        return str(v)
+    if v is None:
+        raise EvalError('null value where a string is required')
+    raise EvalError(f'cannot use a {type_name(value)} value as a string')
+
+
+def to_num(value: Val) -> int | float:
+    v = value.v
+    if isinstance(v, bool) or v is None or isinstance(v, (list, dict)):
+        raise EvalError(f'a number is required, got {type_name(value)}')
+    if isinstance(v, (int, float)):
+        return v
+    try:
+        f = float(v)
+    except ValueError:
+        raise EvalError(f'cannot convert {v!r} to a number') from None
+    return int(f) if f.is_integer() and 'e' not in v.lower() and '.' not in v else f
+
+
+def to_bool(value: Val) -> bool:
+    v = value.v
+    if isinstance(v, bool):
+        return v
+    if v in ('true', 'false'):
+        return v == 'true'
+    raise EvalError(f'a bool is required, got {type_name(value)}')
+
+
+def equal(a: Val, b: Val) -> bool:
+    """Terraform's ``==``: same type and value (no string/number conversion)."""
+    pa, pb = plain(a), plain(b)
+    if isinstance(pa, bool) != isinstance(pb, bool):
+        return False
+    if isinstance(pa, str) != isinstance(pb, str):
+        return False
+    return pa == pb
