@@ -238,6 +238,8 @@ def parse(text: str) -> FileSuppressions:
                     if k == len(scan.code_lines):
                         continue
                     target = scan.code_lines[k]
+                    if scan.levels[target] < scan.levels[target - 1]:  # `}`: no element starts here
+                        continue
                 starts.add(target)
                 blocks.append((target, ends[target]))
             elif not at_top:
