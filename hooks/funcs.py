@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import cast
 
 from hooks.values import (
-    NULL, EvalError, NotKnown, Unknown, Val, Value, first_unknown, plain, to_bool,
+    NULL, EvalError, NotKnown, Unknown, Val, Value, first_unknown, inherit, plain, to_bool,
     to_num, to_str, type_name, wrap,
 )
 
@@ -73,16 +73,17 @@ def _check_size(n: int) -> None:
 
 
 def _items(value: Val, what: str) -> list[Value]:
+    """The elements, each remembering the names the collection came through."""
     if isinstance(value.v, list):
-        return list(value.v)
+        return [inherit(x, value) for x in value.v]
     if isinstance(value.v, dict):
-        return list(value.v.values())
+        return [inherit(x, value) for x in value.v.values()]
     raise EvalError(f'{what}: a list or set is required, got {type_name(value)}')
 
 
 def _mapping(value: Val, what: str) -> dict[str, Value]:
     if isinstance(value.v, dict):
-        return value.v
+        return {k: inherit(x, value) for k, x in value.v.items()}
     if value.v is None:
         raise EvalError(f'{what}: a map is required, got null')
     raise EvalError(f'{what}: a map is required, got {type_name(value)}')

@@ -17,7 +17,7 @@ from hooks import syntax as s
 from hooks.evaluate import Budget, evaluate
 from hooks.modules import CONFIG_TYPES, Module
 from hooks.results import Note
-from hooks.values import EvalError, Unknown, Val, Value, inherit
+from hooks.values import EvalError, Unknown, Val, Value, inherit, to_num
 
 MAX_MODULE_DEPTH = 16
 _META_ARGS = ('source', 'version', 'count', 'for_each', 'providers', 'depends_on')
@@ -128,9 +128,9 @@ def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str,
         v = evaluate(count.expr, scope)
         if isinstance(v, Unknown):
             return Unknown(f'count is unknown: {v.reason}')
-        n = v.v
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or n < 0:
-            return Unknown(f'count is not a whole number: {n!r}')
+        n = to_num(v)  # Terraform converts "3" too
+        if n < 0 or not float(n).is_integer():
+            return Unknown(f'count is not a whole number: {n!r}: Terraform would fail')
         if n > 10_000:
             return Unknown(f'count too large to evaluate ({n})')
         return [(f'[{i}]', {'count': Val({'index': Val(i)})}) for i in range(int(n))]

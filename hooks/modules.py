@@ -135,7 +135,9 @@ def _parse_whole(src: Source, errors: list[RunError]) -> s.Body | None:
         return None
     try:
         if src.kind in ('tfjson', 'tfvarsjson'):
-            return tfjson.parse(src.text, src.path, tfvars=src.kind == 'tfvarsjson')
+            if src.kind == 'tfvarsjson':
+                return tfjson.parse_tfvars(src.text, src.path)
+            return tfjson.parse_config(src.text, src.path)
         return hcl.parse(src.text, src.path)
     except hcl.ParseError as e:
         errors.append(RunError(src.path, e.reason, e.line, e.column))

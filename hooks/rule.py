@@ -46,10 +46,10 @@ def judge(inst: Instance) -> Result | None:
         return _replace(base, reason='no value attribute')
     if isinstance(value, Unknown):
         return _replace(base, reason=f'value cannot be determined: {value.reason}')
-    return _known(base, value)
+    return _known(base, value, inst.module)
 
 
-def _known(base: Result, value: Val) -> Result:
+def _known(base: Result, value: Val, module: Module) -> Result:
     from hooks.values import plain
     v = plain(value)
     status = 'compliant' if compliant(v) else 'noncompliant'
@@ -58,10 +58,25 @@ def _known(base: Result, value: Val) -> Result:
     return _replace(
         base, status=status, value=v, value_known=True,
         origin=None if same_place else origin,
-        origin_what=', '.join(value.via),
+        origin_what=_what(value, origin, module),
         fixable=status == 'noncompliant' and value.exact and origin is not None,
         via=value.via,
     )
+
+
+def _what(value: Val, origin: s.Span | None, mod: Module) -> str:
+    """How the value reached the resource: ``default of var.x``, ``var.x``, ``local.y``."""
+    if not value.via or origin is None:
+        return ''
+    first = value.via[0]
+    decl = mod.variables.get(first[4:]) if first.startswith('var.') else None
+    if decl is not None and _within(origin, decl.span):
+        return f'default of {first}'
+    return first
+
+
+def _within(inner: s.Span, outer: s.Span) -> bool:
+    return inner.path == outer.path and outer.start <= inner.start and inner.end <= outer.end
 
 
 def _replace(r: Result, **kw: object) -> Result:

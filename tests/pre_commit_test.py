@@ -1,0 +1,102 @@
+"""The hook through the real pre-commit, in a fresh git repository.
+
+The hook repository is this checkout at its HEAD commit, as ``pre-commit
+try-repo`` does: commit your work before running this test.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parents[1]
+HOOK_ID = 'check-postgresql-log-disconnections'
+BAD = '''resource "azurerm_postgresql_configuration" "audit" {
+  name                = "log_disconnections"
+  resource_group_name = "rg"
+  server_name         = "srv"
+  value               = var.log_disconnections
+}
+'''
+VARIABLES = 'variable "log_disconnections" {\n  default = "%s"\n}\n'
+
+pytestmark = pytest.mark.skipif(shutil.which('git') is None, reason='git is not installed')
+
+
+def _git(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(['git', *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope='module')
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    e = dict(os.environ)
+    e.update({
+        'PRE_COMMIT_HOME': str(tmp_path_factory.mktemp('pre-commit-home')),
+        'GIT_AUTHOR_NAME': 't', 'GIT_AUTHOR_EMAIL': 't@example.invalid',
+        'GIT_COMMITTER_NAME': 't', 'GIT_COMMITTER_EMAIL': 't@example.invalid',
+        'GIT_CONFIG_GLOBAL': os.devnull, 'GIT_CONFIG_NOSYSTEM': '1',
+    })
+    e.pop('PRE_COMMIT', None)
+    return e
+
+
+@pytest.fixture
+def repo(tmp_path: Path, env: dict[str, str]) -> Path:
+    rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=HERE, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    _git(tmp_path, 'init', '-q', '-b', 'main', env=env)
+    (tmp_path / '.pre-commit-config.yaml').write_text(
+        f'repos:\n-   repo: {HERE}\n    rev: {rev}\n    hooks:\n    -   id: {HOOK_ID}\n')
+    pre_commit = [str(Path(os.sys.executable).parent / 'pre-commit')]
+    out = subprocess.run([*pre_commit, 'install'], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    _git(tmp_path, 'add', '.pre-commit-config.yaml', env=env)
+    _git(tmp_path, 'commit', '-q', '-m', 'config', '--no-verify', env=env)
+    return tmp_path
+
+
+def test_commit_is_blocked_then_allowed_once_on(repo: Path, env: dict[str, str]) -> None:
+    (repo / 'db').mkdir()
+    (repo / 'db' / 'main.tf').write_text(BAD)
+    (repo / 'db' / 'variables.tf').write_text(VARIABLES % 'off')
+    _git(repo, 'add', '.', env=env)
+    blocked = _git(repo, 'commit', '-m', 'add database', env=env)
+    assert blocked.returncode != 0
+    assert 'db/main.tf:5:25: azurerm_postgresql_configuration.audit: log_disconnections is "off"' in blocked.stdout
+    (repo / 'db' / 'variables.tf').write_text(VARIABLES % 'on')
+    _git(repo, 'add', '.', env=env)
+    allowed = _git(repo, 'commit', '-m', 'add database', env=env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_changing_only_the_default_blocks_the_commit(repo: Path, env: dict[str, str]) -> None:
+    (repo / 'main.tf').write_text(BAD)
+    (repo / 'variables.tf').write_text(VARIABLES % 'on')
+    _git(repo, 'add', '.', env=env)
+    assert _git(repo, 'commit', '-m', 'ok', env=env).returncode == 0
+    (repo / 'variables.tf').write_text(VARIABLES % 'OFF')
+    _git(repo, 'add', 'variables.tf', env=env)
+    blocked = _git(repo, 'commit', '-m', 'turn it off', env=env)
+    assert blocked.returncode != 0
+    assert '(value from variables.tf:2' in blocked.stdout
+
+
+def test_all_files_reports_each_finding_once(repo: Path, env: dict[str, str]) -> None:
+    for i in range(12):  # enough files for pre-commit to split them across processes
+        d = repo / f'm{i:02d}'
+        d.mkdir()
+        (d / 'main.tf').write_text(BAD)
+        (d / 'variables.tf').write_text(VARIABLES % 'off')
+        for j in range(6):
+            (d / f'other{j}.tf').write_text(f'resource "azurerm_resource_group" "g{j}" {{\n  name = "x"\n}}\n')
+    _git(repo, 'add', '.', env=env)
+    _git(repo, 'commit', '-q', '-m', 'all', '--no-verify', env=env)
+    pre_commit = str(Path(os.sys.executable).parent / 'pre-commit')
+    out = subprocess.run([pre_commit, 'run', '--all-files'], cwd=repo, env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    findings = re.findall(r'^(m\d\d/main\.tf):5:25: ', out.stdout, re.M)
+    assert sorted(findings) == [f'm{i:02d}/main.tf' for i in range(12)]
