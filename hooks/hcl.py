@@ -55,7 +55,7 @@ def _describe(e: UnexpectedInput) -> str:
     if token is not None and getattr(token, 'type', '') == '$END':
         return 'unexpected end of file'
     if token is not None:
-        return f'unexpected {str(token)[:40]!r}'
+        return f'unexpected {str(token).strip()[:40]!r}'
     char = getattr(e, 'char', None)
     if char is not None:
         return f'unexpected character {char!r}'

@@ -183,7 +183,8 @@ def _fixable(result: Result) -> bool:
 
 
 def _error_message(error: RunError) -> str:
-    prefix = {'parse': 'cannot parse Terraform: ', 'read': 'cannot read: '}.get(error.kind, '')
+    prefix = {'parse': 'cannot parse Terraform: ', 'limit': 'cannot parse Terraform: ',
+              'read': 'cannot read: '}.get(error.kind, '')
     return f'{prefix}{_printable(error.reason)}'
 
 
