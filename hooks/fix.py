@@ -1,0 +1,238 @@
+"""``--fix``: rewrite the literal a non-compliant ``log_disconnections`` value comes from to ``"on"``.
+
+Three steps, the first two pure:
+
+* ``edits_for`` picks, per file, the literal spans to rewrite, and explains
+  (as a ``Note``) every non-compliant result it will not fix;
+* ``fix_text`` splices ``"on"`` into those spans, keeping every other character;
+* ``apply`` re-reads each file, checks the spans still hold the literals that
+  were judged, and replaces the file atomically when its text changed.
+
+Only files that were passed are written: pre-commit splits the file list
+across processes, and only the process given a file may rewrite it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+
+from hooks import files
+from hooks.results import Note, Report, Result
+from hooks.syntax import Span
+
+REPLACEMENT = '"on"'
+_BOM = '\ufeff'.encode()
+
+_NUMBER = r'-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?'
+_BARE_RE = re.compile(rf'(?:true|false|null|{_NUMBER})')
+_QUOTED_RE = re.compile(r'"[^\r\n]*"')
+# opening marker, body (maybe empty), closing marker alone on its line, then the newline(s) the span took
+_HEREDOC_RE = re.compile(r'<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n(?:.*\n)?[ \t]*\1([\r\n]*)', re.DOTALL)
+
+_CONFIGURATION_FOR = {
+    'azurerm_postgresql_server': 'azurerm_postgresql_configuration',
+    'azurerm_postgresql_flexible_server': 'azurerm_postgresql_flexible_server_configuration',
+}
+
+
+# --- planning --------------------------------------------------------------------
+
+def _literal(result: Result) -> Span:
+    return result.origin if result.origin is not None else result.location
+
+
+def _note(result: Result, text: str) -> Note:
+    at = result.location
+    return Note(at.path, at.line, at.column, f'{result.address}: not fixed: {text}')
+
+
+def _why_not(result: Result, passed: set[str]) -> str | None:
+    """Why a non-compliant or unverified result cannot be fixed; None when it can."""
+    if result.status == 'unverified':
+        return result.reason or 'the value cannot be determined'
+    lit = _literal(result)
+    if not result.value_known and result.location == result.block:
+        cfg = _CONFIGURATION_FOR.get(result.resource_type, 'azurerm_postgresql_*_configuration')
+        return (f'log_disconnections is not set for this server; add an {cfg} '
+                'with name log_disconnections and value on')
+    if not result.fixable:
+        return 'the value is computed, not a literal; set log_disconnections to "on" by hand'
+    if result.shared:
+        return f'the literal at {lit.path}:{lit.line} also feeds another setting; change it by hand'
+    if lit.path not in passed:
+        return f'the value comes from {lit.path}:{lit.line}, which was not passed; run the hook on it to fix'
+    return None
+
+
+def edits_for(results: list[Result], passed: set[str]) -> tuple[dict[str, list[Span]], list[Note]]:
+    """The literal spans to rewrite per file (sorted, without duplicates), and why the rest are not fixed.
+
+    Compliant and suppressed results are left alone silently; every other one
+    is either planned or explained by a ``Note``.
+    """
+    edits: dict[str, list[Span]] = {}
+    notes: list[Note] = []
+    for r in results:
+        if r.status == 'compliant' or r.suppressed:
+            continue
+        why = _why_not(r, passed)
+        if why is not None:
+            notes.append(_note(r, why))
+            continue
+        lit = _literal(r)
+        spans = edits.setdefault(lit.path, [])
+        if lit not in spans:
+            spans.append(lit)
+    for spans in edits.values():
+        spans.sort(key=lambda sp: (sp.start, sp.end))
+    return edits, list(dict.fromkeys(notes))
+
+
+# --- splicing --------------------------------------------------------------------
+
+def replacement(source: str) -> str | None:
+    """What the literal whose source text is ``source`` becomes, or None when it is no literal."""
+    if _QUOTED_RE.fullmatch(source) or _BARE_RE.fullmatch(source):
+        return REPLACEMENT
+    m = _HEREDOC_RE.fullmatch(source)
+    if m is not None:
+        # Terraform's heredoc value ends with a newline, so "on\n" would still be
+        # non-compliant: the whole heredoc becomes "on", keeping the newline(s)
+        # after the closing marker that the span took in.
+        return REPLACEMENT + m.group(2)
+    return None
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """Spans by position, duplicates and spans inside another dropped; partial overlaps refused."""
+    out: list[Span] = []
+    for sp in sorted(spans, key=lambda x: (x.start, -x.end)):
+        if out and sp.start < out[-1].end:
+            if sp.end <= out[-1].end:
+                continue  # the same literal again (it feeds several instances), or inside one
+            raise ValueError(f'{sp.path}:{sp.line}:{sp.column}: overlapping edits')
+        out.append(sp)
+    return out
+
+
+def fix_text(text: str, spans: list[Span]) -> str:
+    """``text`` with each literal span rewritten to ``"on"``; every other character kept.
+
+    Raises ``ValueError`` when a span is out of range or does not hold a
+    literal (a quoted string, a heredoc, ``true``/``false``/``null`` or a number).
+    """
+    out = text
+    for sp in reversed(_merged(spans)):
+        if not 0 <= sp.start < sp.end <= len(text):
+            raise ValueError(f'{sp.path}:{sp.line}:{sp.column}: span outside the file')
+        new = replacement(text[sp.start:sp.end])
+        if new is None:
+            raise ValueError(f'{sp.path}:{sp.line}:{sp.column}: not a literal: {text[sp.start:sp.end][:40]!r}')
+        out = out[:sp.start] + new + out[sp.end:]
+    return out
+
+
+# --- writing ---------------------------------------------------------------------
+
+def _expected(results: list[Result], passed: set[str]) -> dict[tuple[str, int, int], object]:
+    """The value each planned literal had when it was judged."""
+    return {(lit.path, lit.start, lit.end): r.value
+            for r in results
+            if r.status == 'noncompliant' and not r.suppressed and _why_not(r, passed) is None
+            for lit in [_literal(r)]}
+
+
+def _still_there(text: str, sp: Span, value: object) -> bool:
+    """The span still holds the literal that was judged (the file may have changed since)."""
+    if not 0 <= sp.start < sp.end <= len(text):
+        return False
+    source = text[sp.start:sp.end]
+    if replacement(source) is None:
+        return False
+    body = source[1:-1]
+    if source.startswith('"') and isinstance(value, str) and '\\' not in body and '$$' not in body \
+            and '%%' not in body:
+        return body == value
+    return True
+
+
+def _write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping its mode and (when allowed) its owner."""
+    st = os.lstat(path)
+    directory = os.path.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if hasattr(os, 'chown'):
+            with contextlib.suppress(PermissionError):
+                os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # best effort: make the rename durable
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _fix_file(path: str, spans: list[Span], expected: dict[tuple[str, int, int], object]) -> Note | bool:
+    """Rewrite one file; True when written, False when unchanged, a Note when it cannot be fixed."""
+    first = spans[0]
+
+    def note(text: str) -> Note:
+        return Note(path, first.line, first.column, text)
+
+    if os.path.islink(path):
+        return note(f'not fixed: {path} is a symbolic link and is not rewritten; run the hook on the file it '
+                    'points to')
+    src = files.read(path)
+    if not isinstance(src, files.Source):
+        return note(f'not fixed: cannot read {path}: {src.reason}')
+    for sp in spans:
+        if not _still_there(src.text, sp, expected.get((sp.path, sp.start, sp.end))):
+            return Note(path, sp.line, sp.column,
+                        f'not fixed: the text at {path}:{sp.line} is no longer the literal that was checked '
+                        '(changed since?); run the hook again')
+    try:
+        new = fix_text(src.text, spans)
+    except ValueError as e:
+        return note(f'not fixed: {e}')
+    if new == src.text:
+        return False
+    try:
+        _write(path, (_BOM if src.bom else b'') + new.encode('utf-8'))
+    except OSError as e:
+        return note(f'not fixed: cannot write {path}: {e.strerror or e}')
+    return True
+
+
+def apply(report: Report) -> list[str]:
+    """Fix what can be fixed in the files that were passed; returns the rewritten paths, sorted.
+
+    Notes for what is not fixed are appended to ``report.notes``; the
+    rewritten paths are added to ``report.fixed``.
+    """
+    passed = set(report.files)
+    edits, notes = edits_for(report.results, passed)
+    expected = _expected(report.results, passed)
+    changed: list[str] = []
+    for path in sorted(edits):
+        done = _fix_file(path, edits[path], expected)
+        if isinstance(done, Note):
+            notes.append(done)
+        elif done:
+            changed.append(path)
+    report.notes.extend(n for n in dict.fromkeys(notes) if n not in report.notes)
+    report.fixed.extend(p for p in changed if p not in report.fixed)
+    return changed
