@@ -125,8 +125,8 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
 
     relevant = []
     for d in sorted(directories):
-        sources = [x for x in (state.read(p) for p in files.siblings(d) + [q for q in passed if os.path.dirname(q) == d])
-                   if isinstance(x, files.Source)]
+        candidates = files.siblings(d) + [q for q in passed if os.path.dirname(q) == d]
+        sources = [x for x in map(state.read, candidates) if isinstance(x, files.Source)]
         if modules.relevant(sources):
             relevant.append(d)
     if root is not None and relevant:

@@ -14,8 +14,18 @@ from typing import Protocol
 from hooks import funcs
 from hooks import syntax as s
 from hooks.values import (
-    EvalError, NotKnown, Unknown, Val, Value, equal, first_unknown, inherit, to_bool,
-    to_num, to_str, type_name,
+    EvalError,
+    NotKnown,
+    Unknown,
+    Val,
+    Value,
+    equal,
+    first_unknown,
+    inherit,
+    to_bool,
+    to_num,
+    to_str,
+    type_name,
 )
 
 MAX_STEPS = 200_000  # evaluation budget per resource instance
@@ -68,7 +78,7 @@ class _Eval:
         self.scope = scope
         self.budget = budget
 
-    def eval(self, e: s.Expr, b: dict[str, Value]) -> Value:  # noqa: C901 (one dispatch)
+    def eval(self, e: s.Expr, b: dict[str, Value]) -> Value:
         self.budget.spend()
         if isinstance(e, s.Lit):
             return Val(e.value, e.span, True)
@@ -104,11 +114,11 @@ class _Eval:
             return Val([self.eval(x, b) for x in e.items])
         if isinstance(e, s.ObjectExpr):
             out: dict[str, Value] = {}
-            for k, v in e.items:
-                key = self.eval(k, b)
+            for key_expr, value_expr in e.items:
+                key = self.eval(key_expr, b)
                 if isinstance(key, Unknown):
                     return key
-                out[to_str(key)] = self.eval(v, b)
+                out[to_str(key)] = self.eval(value_expr, b)
             return Val(out)
         if isinstance(e, s.ForExpr):
             return self.for_expr(e, b)
@@ -225,8 +235,8 @@ class _Eval:
             return Val({'<': x < y, '>': x > y, '<=': x <= y, '>=': x >= y}[e.op])
         if e.op in ('/', '%') and y == 0:
             raise EvalError('division by zero')
-        r = {'+': lambda: x + y, '-': lambda: x - y, '*': lambda: x * y,
-             '/': lambda: x / y, '%': lambda: x % y}[e.op]()
+        r: int | float = {'+': x + y, '-': x - y, '*': x * y,
+                          '/': x / y if y else 0, '%': x % y if y else 0}[e.op]
         return Val(int(r) if isinstance(r, float) and r.is_integer() else r)
 
     def template(self, e: s.Template, b: dict[str, Value]) -> Value:

@@ -50,9 +50,7 @@ def _note(result: Result, text: str) -> Note:
 
 
 def _why_not(result: Result, passed: set[str]) -> str | None:
-    """Why a non-compliant or unverified result cannot be fixed; None when it can."""
-    if result.status == 'unverified':
-        return result.reason or 'the value cannot be determined'
+    """Why a non-compliant result cannot be fixed; None when it can."""
     lit = _literal(result)
     if not result.value_known and result.location == result.block:
         cfg = _CONFIGURATION_FOR.get(result.resource_type, 'azurerm_postgresql_*_configuration')
@@ -76,7 +74,8 @@ def edits_for(results: list[Result], passed: set[str]) -> tuple[dict[str, list[S
     edits: dict[str, list[Span]] = {}
     notes: list[Note] = []
     for r in results:
-        if r.status == 'compliant' or r.suppressed:
+        # an unverified result already says why on its own line
+        if r.status != 'noncompliant' or r.suppressed:
             continue
         why = _why_not(r, passed)
         if why is not None:

@@ -13,8 +13,20 @@ from collections.abc import Callable
 from typing import cast
 
 from hooks.values import (
-    NULL, EvalError, NotKnown, Unknown, Val, Value, first_unknown, inherit, plain, to_bool,
-    to_num, to_str, type_name, wrap,
+    NULL,
+    EvalError,
+    NotKnown,
+    Unknown,
+    Val,
+    Value,
+    first_unknown,
+    inherit,
+    plain,
+    to_bool,
+    to_num,
+    to_str,
+    type_name,
+    wrap,
 )
 
 MAX_ITEMS = 10_000  # a bigger generated collection is "too large", not a hang
@@ -54,7 +66,7 @@ def string_fn(name: str) -> Callable[[Callable[..., object]], Callable[..., obje
             if not vals:
                 raise EvalError(f'{name}() needs arguments')
             out = fn(*[to_str(v) if isinstance(v.v, (str, int, float, bool)) else plain(v) for v in vals])
-            return vals[0].derived(cast('str', out)) if isinstance(out, str) else wrap(out)
+            return vals[0].derived(out) if isinstance(out, str) else wrap(out)
         FUNCS[name] = run
         return fn
     return deco
@@ -243,7 +255,7 @@ def _element(args: list[Value]) -> Value:
     items = _items(lst, 'element')
     if not items:
         raise EvalError('element(): empty list')
-    i = int(to_num(cast(Val, _known([idx])[0])))
+    i = int(to_num(_known([idx])[0]))
     return items[i % len(items)]
 
 
@@ -308,7 +320,7 @@ def _tomap(args: list[Value]) -> Value:
 @fn('zipmap')
 def _zipmap(args: list[Value]) -> Value:
     ks, vs = _shallow(args)
-    keys = [to_str(cast(Val, k)) for k in _known(_items(ks, 'zipmap'))]
+    keys = [to_str(k) for k in _known(_items(ks, 'zipmap'))]
     return Val(dict(zip(keys, _items(vs, 'zipmap'))))
 
 
@@ -369,15 +381,17 @@ def _reverse(args: list[Value]) -> Value:
 @fn('sort')
 def _sort(args: list[Value]) -> Value:
     (v,) = _known(args)
-    items = cast('list[Val]', _items(v, 'sort'))
-    return Val(sorted(items, key=to_str))
+    items: list[Val] = _known(_items(v, 'sort'))
+    ordered = sorted(items, key=to_str)
+    return Val([*ordered])
 
 
 @fn('slice')
 def _slice(args: list[Value]) -> Value:
     lst, a, b = _shallow(args)
     items = _items(lst, 'slice')
-    return Val(items[int(to_num(cast(Val, _known([a])[0]))):int(to_num(cast(Val, _known([b])[0])))])
+    start, stop = _known([a, b])
+    return Val(items[int(to_num(start)):int(to_num(stop))])
 
 
 @fn('one')

@@ -7,12 +7,10 @@ column, so callers never see a lark exception or a ``RecursionError``.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import hcl2
-from lark import Lark
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.tree import Meta
 
@@ -149,7 +147,7 @@ class _Convert:
         names = [self.name_of(p) for p in parts[:-1]]
         return s.Block(names[0], tuple(names[1:]), inner.attributes, inner.blocks, self.span(rule))
 
-    def expr(self, rule: Any) -> s.Expr:  # noqa: C901 (one dispatch table)
+    def expr(self, rule: Any) -> s.Expr:
         kind = rule.lark_name()
         sp = self.span(rule)
         kids = self.rules(rule)
@@ -269,41 +267,3 @@ class _Convert:
         if all(isinstance(p, str) for p in parts):
             return s.Lit(''.join(p for p in parts if isinstance(p, str)), sp, quoted=True)
         return s.Template(tuple(parts), sp)
-
-
-# --- Terraform JSON syntax (.tf.json): lark's JSON grammar keeps positions ---
-
-_JSON_GRAMMAR = r"""
-?value: object | array | string | SIGNED_NUMBER -> number
-      | "true" -> true | "false" -> false | "null" -> null
-array  : "[" [value ("," value)*] "]"
-object : "{" [pair ("," pair)*] "}"
-pair   : string ":" value
-string : ESCAPED_STRING
-%import common.ESCAPED_STRING
-%import common.SIGNED_NUMBER
-%import common.WS
-%ignore WS
-"""
-_json_parser: Lark | None = None
-
-
-def _json() -> Lark:
-    global _json_parser
-    if _json_parser is None:
-        _json_parser = Lark(_JSON_GRAMMAR, start='value', parser='lalr', propagate_positions=True)
-    return _json_parser
-
-
-def parse_json_tree(text: str) -> Any:
-    """Parse JSON text into a position-carrying lark tree (used by ``tfjson``)."""
-    try:
-        return _json().parse(text)
-    except UnexpectedInput as e:
-        raise ParseError(_describe(e), e.line, e.column) from None
-    except RecursionError:
-        raise ParseError('JSON too deeply nested') from None
-
-
-def json_string(token: str) -> str:
-    return str(json.loads(token))

@@ -82,21 +82,29 @@ class ModuleScope:
         where = os.path.basename(self.mod.directory) or self.mod.directory
         if decl is None:
             return Unknown(f'var.{name} is not declared in {where}/')
+        type_attr = decl.attr('type')
+        given: Value | None = None
         if self.inputs is not None:
-            if name in self.inputs:
-                return self.inputs[name]
+            given = self.inputs.get(name)
+        elif name in self.settings.var_values:
+            given = self.settings.var_values[name]
         else:
-            if name in self.settings.var_values:
-                return self.settings.var_values[name]
             for _path, attrs in reversed(self.mod.tfvars):
                 if name in attrs:
-                    return evaluate(attrs[name].expr, _NoScope())
+                    given = evaluate(attrs[name].expr, _NoScope())
+                    break
+        if given is not None:
+            return with_type_defaults(given, type_attr.expr if type_attr is not None else None)
         default = decl.attr('default')
+        type_attr = decl.attr('type')
+        type_expr = type_attr.expr if type_attr is not None else None
         if default is None:
             if self.call_site is not None:
-                return Unknown(f'var.{name} has no default and the module call at '
-                               f'{self.call_site.path}:{self.call_site.line} does not set it')
-            return Unknown(f'var.{name} has no default')
+                missing = Unknown(f'var.{name} has no default and the module call at '
+                                  f'{self.call_site.path}:{self.call_site.line} does not set it')
+            else:
+                missing = Unknown(f'var.{name} has no default')
+            return type_defaults(type_expr, missing, f'var.{name}')
         return evaluate(default.expr, _NoScope())
 
     def local(self, name: str) -> Value:
@@ -108,6 +116,66 @@ class ModuleScope:
             return Unknown(f'local.{name} is not defined')
         v = evaluate(attr.expr, self)
         return v
+
+
+def _type_call(type_expr: s.Expr | None) -> tuple[str, tuple[s.Expr, ...]]:
+    if isinstance(type_expr, s.Call):
+        return type_expr.name, type_expr.args
+    return '', ()
+
+
+def with_type_defaults(value: Value, type_expr: s.Expr | None) -> Value:
+    """Fill the ``optional(type, default)`` attributes a given object leaves out, as Terraform does."""
+    kind, args = _type_call(type_expr)
+    if kind == 'optional' and args:
+        return with_type_defaults(value, args[0])
+    if not isinstance(value, Val) or not args:
+        return value
+    if kind == 'object' and isinstance(args[0], s.ObjectExpr) and isinstance(value.v, dict):
+        out = dict(value.v)
+        for key_expr, attr_type in args[0].items:
+            if not isinstance(key_expr, s.Lit):
+                continue
+            key = str(key_expr.value)
+            if key in out:
+                out[key] = with_type_defaults(out[key], attr_type)
+            elif _type_call(attr_type)[0] == 'optional':
+                out[key] = _optional_default(attr_type)
+        return Val(out, value.origin, value.exact, value.via)
+    if kind in ('map', 'list', 'set') and isinstance(value.v, (dict, list)):
+        if isinstance(value.v, dict):
+            return Val({k: with_type_defaults(x, args[0]) for k, x in value.v.items()},
+                       value.origin, value.exact, value.via)
+        return Val([with_type_defaults(x, args[0]) for x in value.v], value.origin, value.exact, value.via,
+                   value.is_set)
+    return value
+
+
+def _optional_default(attr_type: s.Expr) -> Value:
+    _, args = _type_call(attr_type)
+    if len(args) < 2:
+        return Val(None)
+    return with_type_defaults(evaluate(args[1], _NoScope()), args[0])
+
+
+def type_defaults(type_expr: s.Expr | None, missing: Unknown, name: str) -> Value:
+    """A required variable of object type: its optional attributes still have defaults.
+
+    ``var.instance.configurations`` is ``{}`` when ``instance`` is an object whose
+    ``configurations = optional(map(string), {})``; the required attributes stay unknown.
+    """
+    kind, args = _type_call(type_expr)
+    if kind != 'object' or not args or not isinstance(args[0], s.ObjectExpr):
+        return missing
+    out: dict[str, Value] = {}
+    for key_expr, attr_type in args[0].items:
+        if isinstance(key_expr, s.Lit):
+            key = str(key_expr.value)
+            if _type_call(attr_type)[0] == 'optional':
+                out[key] = _optional_default(attr_type)
+            else:
+                out[key] = Unknown(f'{name}.{key} has no default')
+    return Val(out)
 
 
 class _NoScope:
@@ -148,8 +216,8 @@ def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str,
                     return Unknown(f'for_each is unknown: {x.reason}')
                 if not isinstance(x.v, str):
                     return Unknown('for_each over a set of non-strings: Terraform would fail')
-                x = inherit(x, v)
-                out.append((f'[{_key(x.v)}]', {'each': Val({'key': x, 'value': x})}))
+                element = inherit(x, v)
+                out.append((f'[{_key(x.v)}]', {'each': Val({'key': element, 'value': element})}))
             return out
         kind = 'null' if v.v is None else 'list' if isinstance(v.v, list) else type(v.v).__name__
         return Unknown(f'for_each takes a map or a set, got a {kind}: Terraform would fail')
@@ -216,7 +284,8 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
     child = load(child_dir)
     if child is None:
         notes.append(Note(where.path, where.line, where.column,
-                          f'module "{call.labels[0]}" source {source} is outside the repository or missing: not followed'))
+                          f'module "{call.labels[0]}" source {source} is outside the repository or missing: '
+                          'not followed'))
         return []
     name = call.labels[0]
     try:

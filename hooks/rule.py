@@ -14,7 +14,7 @@ from hooks import syntax as s
 from hooks.instances import Instance
 from hooks.modules import SERVER_TYPES, Module
 from hooks.results import Result
-from hooks.values import Unknown, Val, Value
+from hooks.values import Unknown, Val
 
 PARAMETER = 'log_disconnections'
 

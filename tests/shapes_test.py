@@ -140,14 +140,16 @@ variable "cfg" {{
   server_name         = "srv"
   value               = "${{each.value.value}}"
 }}
-''', 'variables.tf': 'variable "configs" {\n  default = [\n    { name = "log_disconnections", value = "off" },\n  ]\n}\n'},
+''', 'variables.tf': 'variable "configs" {\n  default = [\n'
+                          '    { name = "log_disconnections", value = "off" },\n  ]\n}\n'},
         ['main.tf'],
         [f'main.tf:6:25: {SINGLE}.this["log_disconnections"]: log_disconnections is "off", expected "on" '
          f'(value from variables.tf:3, default of var.configs) {ID}'],
     ),
     'object attribute': (
         {'main.tf': single('var.server.log_disconnections'),
-         'variables.tf': 'variable "server" {\n  default = {\n    sku = "GP"\n    log_disconnections = "Off"\n  }\n}\n'},
+         'variables.tf': 'variable "server" {\n  default = {\n    sku = "GP"\n'
+                         '    log_disconnections = "Off"\n  }\n}\n'},
         ['main.tf'],
         [f'main.tf:5:25: {SINGLE}.cfg: log_disconnections is "Off", expected "on" '
          f'(value from variables.tf:4, default of var.server) {ID}'],
