@@ -1,0 +1,357 @@
+"""A cheap textual pre-pass: which files can matter, and where their top-level items are.
+
+python-hcl2 reads ~0.3 MB/s and fails on some valid Terraform, so the hook
+parses only the top-level items it needs. Nothing here imports ``hcl2``.
+
+``may_configure(text)`` is False only when ``text`` cannot declare a resource
+of the types ``azurerm_postgresql_configuration``,
+``azurerm_postgresql_flexible_server_configuration``, ``azurerm_postgresql_server``
+or ``azurerm_postgresql_flexible_server``. Why a substring test cannot miss one:
+all four contain ``azurerm_postgresql``, and Terraform compares resource types
+byte for byte (case-sensitive). In HCL the type is a block label: either a bare
+identifier, which is written out literally, or a quoted string, which cannot
+span lines and in which neither interpolation nor ``%{`` directives are
+allowed; the only escapes that can produce letters, digits or ``_`` are
+``\\uXXXX`` and ``\\UXXXXXXXX`` (``\\n``, ``\\t``, ``\\"``, ``$${``... cannot).
+In Terraform JSON the type is an object key, a JSON string taken literally,
+whose only letter-producing escape is ``\\uXXXX``. So a file that declares such
+a resource either contains ``azurerm_postgresql`` verbatim or contains ``\\u`` /
+``\\U``. (A comment or an unrelated string that mentions the type only costs a
+parse: this is a pre-filter.)
+
+``chunks(text)`` splits an HCL file into its top-level blocks and attributes
+with a small lexer, or returns None when it is not sure; the caller then parses
+the whole file. It returns a split only when the split is the same for
+Terraform and for python-hcl2, which differ in a few corners: python-hcl2 lets
+a quoted string span lines, ends ``$${...`` at the next ``}``, closes a heredoc
+only on a marker line without trailing blanks, takes a newline before ``{``
+in a block header, and starts a new item after a complete expression on the
+same line (``x = 1 y = 2`` is two attributes to it). Each of those returns None.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One top-level item: ``text[start:end]`` parses on its own.
+
+    ``start`` is the beginning of the item's first line (so columns match the
+    whole file) and ``end`` is past its line terminator, any comment on its
+    last line included. Parse the slice and add ``line - 1`` to line numbers
+    and ``start`` to offsets.
+    """
+
+    type: str  # block type; "" for a top-level attribute (tfvars)
+    labels: tuple[str, ...]  # unquoted block labels; (name,) for an attribute
+    start: int
+    end: int
+    line: int  # 1-based line of ``start``
+    depth: int  # deepest ( [ { nesting, ``${`` / ``%{`` in quoted strings included
+
+
+def may_configure(text: str) -> bool:
+    """False only when ``text`` provably declares no PostgreSQL server/configuration resource."""
+    return 'azurerm_postgresql' in text or '\\u' in text or '\\U' in text
+
+
+_IDENT = r'[A-Za-z_][A-Za-z0-9_-]*(?![A-Za-z0-9_-])'
+# A label python-hcl2 and Terraform both read literally: no escapes, no templates.
+_QLABEL = r'"(?:[^"\\\r\n$%]|[$%]+(?![$%{]))*"'
+# `name =` or `type label... {`; the brace must be on this line (Terraform requires it,
+# python-hcl2 would also take it on the next).
+_HEADER = re.compile(
+    rf'(?P<name>{_IDENT})(?:[ \t]*(?P<eq>=)(?![=>])'
+    rf'|(?P<labels>(?:[ \t]*(?:{_QLABEL}|{_IDENT}))*)[ \t]*\{{)')
+_LABEL = re.compile(r'"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
+# Between items: blanks, newlines, comments. An unterminated /* stops it.
+_GAP = re.compile(r'(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
+# What may precede an item on its own first line, and follow a block's `}` on its last.
+# (Each written so that a failing match cannot backtrack exponentially.)
+_LEAD = re.compile(r'[ \t\r]*(?:/\*(?:[^*\n]|\*(?!/))*\*/[ \t\r]*)*')
+_TRAIL = re.compile(_LEAD.pattern + r'(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
+
+# A quoted string without templates, in one step. (A run of $ or % is taken
+# whole: quadratic or exponential backtracking otherwise.)
+_SIMPLE_STRING = re.compile(r'"[^"\\\n$%]*(?:(?:\\[^\r\n]|[$%]+(?![$%{]))[^"\\\n$%]*)*"')
+# `name = "string" | number | bool | reference` alone on its line (comment allowed).
+_SIMPLE_ATTRIBUTE = re.compile(
+    rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_SIMPLE_STRING.pattern}'
+    r'|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![\w.])'
+    r'|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![\w.-]))'
+    r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
+# Inside brackets, everything up to the next bracket or unusual token.
+_PLAIN = (r'(?:[^"#/{}\[\]()<\\]+|' + _SIMPLE_STRING.pattern
+          + r'|#[^\n]*|//[^\n]*|/\*.*?\*/|/(?![/*])|<(?!<))*')
+_PLAIN_IN = re.compile(_PLAIN, re.DOTALL)
+
+
+def _possessive(pattern: str, name: str) -> str:
+    # Python < 3.11 has no `*+`: a lookahead is atomic, the backreference consumes it.
+    return f'(?=(?P<{name}>{pattern}))(?P={name})'
+
+
+def _bracketed() -> str:
+    names = iter(range(100))
+    def plain() -> str:
+        return _possessive(_PLAIN, f'p{next(names)}')
+    def inner(name: str) -> str:
+        return rf'(?P<{name}>\[{plain()}\]|\{{{plain()}\}}|\({plain()}\))'
+    return (rf'\[{plain()}(?:{inner("i")}{plain()})*\]'
+            rf'|\{{{plain()}(?:{inner("j")}{plain()})*\}}')
+
+
+# `name = [...]` / `name = {...}`, two levels at most, no templates or heredocs in it.
+_BRACKETED_ATTRIBUTE = re.compile(
+    rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_bracketed()})'
+    r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)', re.DOTALL)
+# The characters the code lexer stops at; newlines matter only at an attribute's top level.
+_CODE_TOP = re.compile(r'[\n"#/{}\[\]()<\\]')
+# Inside a quoted string: its end, an escape, a newline (not allowed), a template start.
+_STRING = re.compile(r'["\\\n]|[$%]+\{?')
+_TEMPLATE = re.compile(r'[$%]+\{?')
+_HEREDOC = re.compile(r'<<-?([A-Za-z][A-Za-z0-9_-]*)\r?\n')
+# A top-level expression line that ends like this continues on the next (or is broken).
+_CONTINUES = frozenset('=+-*/%&|<>!?:,.~\\')
+# At the top level of an attribute, an operand right after another operand: not
+# Terraform, and python-hcl2 would start a new item there (`x = 1 y = 2`).
+_JUXTAPOSED = re.compile(
+    r'[\w"\])}]\s+[\w"\[({]|["\])}][\w"({]|\w["{]|(?<![\w.])\d[\d.]*(?![eE][+-]?\d)[A-Za-z_]')
+_CLOSER = {'{': '}', '[': ']', '(': ')', '$': '}'}
+
+
+def chunks(text: str) -> list[Chunk] | None:
+    """The top-level items of HCL ``text``, or None when the lexer is not sure of the split."""
+    out: list[Chunk] = []
+    n = len(text)
+    pos = 0
+    line = 1
+    counted = 0
+    while True:
+        gap = _GAP.match(text, pos)
+        pos = gap.end() if gap else pos
+        if pos >= n:
+            return out
+        start = text.rfind('\n', 0, pos) + 1
+        if not _LEAD.fullmatch(text, start, pos):  # the tail of a multi-line comment
+            return None
+        m = _SIMPLE_ATTRIBUTE.match(text, pos)
+        if m is not None:  # the common tfvars line, in one step
+            end, depth = m.end(), 0
+            kind, labels = '', (m.group(1),)
+        elif (m := _BRACKETED_ATTRIBUTE.match(text, pos)) is not None:  # and the next
+            end = m.end()
+            depth = 1 if m.group('i') is None and m.group('j') is None else 2
+            kind, labels = '', (m.group(1),)
+        elif (m := _HEADER.match(text, pos)) is None:
+            return None
+        elif m.group('eq'):
+            scanned = _scan(text, m.end(), n, [])
+            if scanned is None:
+                return None
+            end, depth = scanned
+            kind, labels = '', (m.group('name'),)
+        else:
+            scanned = _scan(text, m.end(), n, ['{'])
+            if scanned is None:
+                return None
+            trail = _TRAIL.match(text, scanned[0])
+            if trail is None:
+                return None
+            end, depth = trail.end(), scanned[1]
+            kind = m.group('name')
+            labels = tuple(q or i for q, i in _LABEL.findall(m.group('labels')))
+        line += text.count('\n', counted, start)
+        counted = start
+        out.append(Chunk(kind, labels, start, end, line, depth))
+        pos = end
+
+
+def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] | None:
+    """Lex code from ``pos``; return (end, deepest nesting) or None.
+
+    With an empty ``stack`` this is an attribute's expression: it ends past the
+    first newline outside brackets (or at ``limit``). Otherwise it ends just
+    past the bracket that empties ``stack`` (``['{']`` for a block body,
+    ``['$']`` for a template interpolation). Stack entries: ``{ [ (`` brackets,
+    ``$`` a ``${`` / ``%{`` in a quoted string, ``"`` a quoted string.
+    """
+    nested = bool(stack)
+    depth = deepest = len(stack)
+    # For an attribute: its top-level text with strings and brackets elided,
+    # and the comments in it, to judge where it ends.
+    skeleton: list[str] = []
+    comments: list[tuple[int, int]] = []
+    while True:
+        if stack and stack[-1] == '"':
+            m = _STRING.search(text, pos, limit)
+            if m is None:
+                return None
+            i = m.start()
+            c = text[i]
+            if c == '"':
+                stack.pop()
+                pos = i + 1
+                if not stack:
+                    skeleton.append('"')
+            elif c == '\\':
+                if i + 1 >= limit or text[i + 1] in '\r\n':
+                    return None
+                pos = i + 2
+            elif c == '\n':  # Terraform strings end on their line; python-hcl2's need not
+                return None
+            elif not m.group().endswith('{'):
+                pos = m.end()
+            else:
+                run = m.group()[:-1]
+                if run in ('$', '%'):
+                    stack.append('$')
+                    depth += 1
+                    if depth > deepest:
+                        deepest = depth
+                    pos = m.end()
+                elif run in ('$$', '%%'):
+                    # python-hcl2 reads the escape up to the next `}`; Terraform
+                    # reads `${` only: they agree unless a quote or newline is in between.
+                    close = text.find('}', m.end(), limit)
+                    if close < 0 or '"' in text[m.end():close] or '\n' in text[m.end():close]:
+                        return None
+                    pos = close + 1
+                else:
+                    return None
+            continue
+        if stack:  # inside brackets: skip plain code, simple strings, comments in one step
+            plain = _PLAIN_IN.match(text, pos, limit)
+            i = plain.end() if plain else pos
+            if i >= limit:
+                return None
+        else:
+            m = _CODE_TOP.search(text, pos, limit)
+            if m is None:
+                skeleton.append(text[pos:limit])
+                return (limit, deepest) if _ends(text, limit, comments, skeleton) else None
+            i = m.start()
+            skeleton.append(text[pos:i])
+        c = text[i]
+        if c == '"':
+            s = _SIMPLE_STRING.match(text, i, limit)
+            if s is not None:
+                pos = s.end()
+                if not stack:
+                    skeleton.append('"')
+            else:
+                stack.append('"')
+                pos = i + 1
+        elif c in '{[(':
+            if not stack:
+                skeleton.append(c)
+            stack.append(c)
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+            pos = i + 1
+        elif c in '}])':
+            if not stack or _CLOSER[stack[-1]] != c:
+                return None
+            stack.pop()
+            depth -= 1
+            pos = i + 1
+            if not stack:
+                if nested:
+                    return pos, deepest
+                skeleton.append(c)
+        elif c == '\n':  # only searched for outside brackets
+            return (i + 1, deepest) if _ends(text, i, comments, skeleton) else None
+        elif c == '#' or text.startswith('//', i):
+            eol = text.find('\n', i, limit)
+            pos = limit if eol < 0 else eol
+            if not stack:
+                comments.append((i, pos))
+                skeleton.append(' ')
+        elif text.startswith('/*', i):
+            close = text.find('*/', i + 2, limit)
+            if close < 0:
+                return None
+            pos = close + 2
+            if not stack:
+                if '\n' in text[i:pos]:  # python-hcl2 takes it for a newline, Terraform not
+                    return None
+                comments.append((i, pos))
+                skeleton.append(' ')
+        elif text.startswith('<<', i):
+            h = _HEREDOC.match(text, i, limit)
+            if h is None:
+                return None
+            after = _heredoc_end(text, h.end(), h.group(1), limit)
+            if after is None:
+                return None
+            pos = after
+            if not stack:  # the heredoc took the newline that ends the attribute
+                skeleton.append('"')
+                return None if _JUXTAPOSED.search(''.join(skeleton)) else (pos, deepest)
+        elif c == '\\':  # no escapes outside strings (python-hcl2's \"...\" template strings)
+            return None
+        else:  # `/` or `<` as an operator
+            pos = i + 1
+
+
+def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[str]) -> bool:
+    """Whether an attribute's expression, ending at ``end``, is complete and alone."""
+    p = end
+    while True:
+        while p > 0 and text[p - 1] in ' \t\r':
+            p -= 1
+        if comments and comments[-1][1] == p:
+            p = comments.pop()[0]
+            continue
+        break
+    if p == 0 or text[p - 1] in _CONTINUES:
+        return False
+    return _JUXTAPOSED.search(''.join(skeleton)) is None
+
+
+def _heredoc_end(text: str, body: int, marker: str, limit: int) -> int | None:
+    """Offset past a heredoc's closing line, or None when unsure where it closes.
+
+    Terraform closes at the first line that is the marker once blanks are
+    trimmed; python-hcl2 at the first one with blanks before it only (its
+    token is a regex that does not look at interpolations). Both agree when
+    that first line has no trailing blanks and no interpolation in the body
+    spans lines.
+    """
+    p = body
+    while True:
+        k = text.find(marker, p, limit)
+        if k < 0:
+            return None
+        first = text.rfind('\n', body - 1, k) + 1
+        eol = text.find('\n', k, limit)
+        last = limit if eol < 0 else eol
+        if text[first:last].strip() == marker:
+            if text[first:k].strip(' \t') or text[k + len(marker):last] not in ('', '\r'):
+                return None
+            if not _one_line_templates(text, body, first):
+                return None
+            return limit if eol < 0 else eol + 1
+        p = last + 1  # not k + 1: a line full of markers would cost quadratic time
+
+
+def _one_line_templates(text: str, pos: int, stop: int) -> bool:
+    """Whether every ``${`` / ``%{`` in a heredoc body closes on its own line."""
+    while True:
+        m = _TEMPLATE.search(text, pos, stop)
+        if m is None:
+            return True
+        run = m.group()[:-1]
+        if run in ('$$', '%%') or not m.group().endswith('{'):
+            pos = m.end()
+            continue
+        if run not in ('$', '%'):
+            return False
+        eol = text.find('\n', m.end(), stop)
+        scanned = _scan(text, m.end(), stop if eol < 0 else eol, ['$'])
+        if scanned is None:
+            return False
+        pos = scanned[0]
