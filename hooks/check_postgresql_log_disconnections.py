@@ -45,8 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                          require_explicit=args.require_explicit)
     result = check.run(args.filenames, opts)
     if args.fix:
-        for path in fix.apply(result):
+        fixed = fix.apply(result)
+        for path in fixed:
             print(f'Fixing {path}')
+        if fixed:  # report what is left, as it now stands
+            notes = result.notes
+            result = check.run(args.filenames, opts)
+            result.fixed = fixed
+            result.notes = list(dict.fromkeys(notes + result.notes))
     text = report.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
     if args.output:
         try:
