@@ -1,0 +1,86 @@
+"""The benchmark's correctness check, on a small corpus: no timing here.
+
+``python -m benchmarks`` fails when the hook's findings differ from the ones the
+generated corpus is known to hold; these tests run the same comparison in
+process, on corpora small enough for the test suite.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import corpus
+
+hook = pytest.importorskip('hooks.check_postgresql_log_disconnections')
+
+
+def _run(c: corpus.Corpus, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    monkeypatch.chdir(c.root)
+    capsys.readouterr()
+    rc = hook.main(list(c.files))
+    return rc, capsys.readouterr().out
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_hook_findings_match_the_generated_monorepo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seed: int
+) -> None:
+    c = corpus.generate(tmp_path / 'repo', scale=0.05, seed=seed)
+    assert set(c.styles) == set(corpus.STYLES)  # every way of setting the value is exercised
+    rc, out = _run(c, monkeypatch, capsys)
+    verdict = corpus.compare(c, out)
+    assert verdict.ok, '\n'.join(verdict.describe(limit=50)) + '\n' + out
+    assert rc == (1 if c.expected else 0)
+
+
+def test_hook_findings_match_the_single_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = corpus.generate_single_file(tmp_path / 'big', size=60_000, relevant=0.05)
+    assert c.expected and c.compliant
+    rc, out = _run(c, monkeypatch, capsys)
+    verdict = corpus.compare(c, out)
+    assert verdict.ok, '\n'.join(verdict.describe(limit=50)) + '\n' + out
+    assert rc == 1
+
+
+def test_one_unrelated_file_has_no_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = corpus.generate(tmp_path / 'repo', scale=0.05)
+    assert c.unrelated.endswith('.tf') and 'azurerm_postgresql' not in (c.root / c.unrelated).read_text()
+    monkeypatch.chdir(c.root)
+    assert hook.main([c.unrelated]) == 0
+    assert corpus.parse_output(capsys.readouterr().out, c.root).findings == set()
+
+
+def test_the_generator_is_deterministic_and_sized(tmp_path: Path) -> None:
+    a = corpus.generate(tmp_path / 'a', scale=0.1, seed=7)
+    b = corpus.generate(tmp_path / 'b', scale=0.1, seed=7)
+    assert a.files == b.files and a.expected == b.expected and a.total_bytes == b.total_bytes
+    assert all((a.root / f).read_bytes() == (b.root / f).read_bytes() for f in a.files)
+    assert a.modules == 30 and len(a.files) > 150
+    # the recorded lines are the value attributes of the configurations
+    for path, line in a.expected | a.compliant:
+        text = (a.root / path).read_text().splitlines()[line - 1]
+        assert text.lstrip().startswith('value'), (path, line, text)
+
+
+def test_a_wrong_answer_is_caught(tmp_path: Path) -> None:
+    c = corpus.generate(tmp_path / 'repo', scale=0.05)
+    assert c.expected
+    assert not corpus.compare(c, '').ok  # nothing found: missing findings
+    path, line = sorted(c.compliant)[0]
+    wrong = ''.join(
+        f'{p}:{ln}:15: x.y: log_disconnections is "off", expected "on" [{corpus.RULE_ID}]\n'
+        for p, ln in sorted(c.expected | {(path, line)})
+    )
+    v = corpus.compare(c, wrong)
+    assert not v.ok and v.unexpected == [(path, line)]
+    right = ''.join(
+        f'{p}:{ln}:15: x.y: log_disconnections is "off", expected "on" [{corpus.RULE_ID}]\n'
+        for p, ln in sorted(c.expected)
+    ) + f'{path}:{line}:15: unverified: cannot tell [{corpus.RULE_ID}]\n'
+    v = corpus.compare(c, right)
+    assert v.ok and len(v.unverified) == 1
