@@ -53,7 +53,7 @@ def read(path: str) -> Source | RunError:
             return RunError(shown, 'is a directory', kind='read')
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            return RunError(shown, f'file too large ({size} bytes > {MAX_FILE_BYTES})', kind='limit')
+            return RunError(shown, f'file too large ({size} bytes > {MAX_FILE_BYTES})', kind='read')
         with open(path, 'rb') as f:
             data = f.read()
     except OSError as e:

@@ -261,7 +261,7 @@ def test_text_suppressed_unverified_follows_unresolved() -> None:
         ),
         (
             RunError('big.tf', 'larger than 4 MiB, not checked', kind='limit'),
-            'big.tf: larger than 4 MiB, not checked\n',
+            'big.tf: cannot parse Terraform: larger than 4 MiB, not checked\n',
         ),
         (
             RunError('mod/main.tf', 'module source leaves the repository', 7, 12, 'boundary'),
