@@ -6,7 +6,6 @@ line endings are kept, so ``--fix`` can write back every byte it did not change.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 
 from hooks.results import RunError
@@ -85,6 +84,8 @@ def tracked(root: str, dirs: list[str]) -> set[str] | None:
     """Absolute paths git tracks in ``dirs`` (not recursive), or None when git cannot say."""
     if not dirs:
         return set()
+    import subprocess  # only when a relevant directory is in a git work tree
+
     try:
         out = subprocess.run(
             ['git', '-C', root, 'ls-files', '-z', '--full-name', '--', *[os.path.relpath(d, root) for d in dirs]],
@@ -97,6 +98,8 @@ def tracked(root: str, dirs: list[str]) -> set[str] | None:
 
 def staged(root: str) -> set[str] | None:
     """Absolute paths with staged changes (what this commit changes), or None."""
+    import subprocess
+
     try:
         out = subprocess.run(['git', '-C', root, 'diff', '--cached', '--name-only', '-z'],
                              capture_output=True, timeout=30, check=True).stdout

@@ -8,13 +8,13 @@ column, so callers never see a lark exception or a ``RecursionError``.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import hcl2
-from lark.exceptions import UnexpectedInput, VisitError
-from lark.tree import Meta
+from typing import TYPE_CHECKING, Any
 
 from hooks import syntax as s
+
+if TYPE_CHECKING:
+    from lark.exceptions import UnexpectedInput
+    from lark.tree import Meta
 
 
 class ParseError(Exception):
@@ -27,6 +27,10 @@ class ParseError(Exception):
 
 def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int = 0) -> s.Body:
     """Parse ``text``, which starts at ``line``:``column`` / ``offset`` of the file ``path``."""
+    # imported here: python-hcl2 and lark cost ~0.3 s, paid only when something is parsed
+    import hcl2
+    from lark.exceptions import UnexpectedInput, VisitError
+
     try:
         tree = hcl2.parses(text)
         return _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
