@@ -9,12 +9,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parents[1]
 HOOK_ID = 'check-postgresql-log-disconnections'
+PRE_COMMIT = str(Path(sys.executable).parent / 'pre-commit')
 BAD = '''resource "azurerm_postgresql_configuration" "audit" {
   name                = "log_disconnections"
   resource_group_name = "rg"
@@ -51,7 +53,7 @@ def repo(tmp_path: Path, env: dict[str, str]) -> Path:
     _git(tmp_path, 'init', '-q', '-b', 'main', env=env)
     (tmp_path / '.pre-commit-config.yaml').write_text(
         f'repos:\n-   repo: {HERE}\n    rev: {rev}\n    hooks:\n    -   id: {HOOK_ID}\n')
-    pre_commit = [str(Path(os.sys.executable).parent / 'pre-commit')]
+    pre_commit = [PRE_COMMIT]
     out = subprocess.run([*pre_commit, 'install'], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     _git(tmp_path, 'add', '.pre-commit-config.yaml', env=env)
@@ -66,7 +68,8 @@ def test_commit_is_blocked_then_allowed_once_on(repo: Path, env: dict[str, str])
     _git(repo, 'add', '.', env=env)
     blocked = _git(repo, 'commit', '-m', 'add database', env=env)
     assert blocked.returncode != 0
-    assert 'db/main.tf:5:25: azurerm_postgresql_configuration.audit: log_disconnections is "off"' in blocked.stdout
+    # git shows a hook's output on stderr
+    assert 'db/main.tf:5:25: azurerm_postgresql_configuration.audit: log_disconnections is "off"' in blocked.stderr
     (repo / 'db' / 'variables.tf').write_text(VARIABLES % 'on')
     _git(repo, 'add', '.', env=env)
     allowed = _git(repo, 'commit', '-m', 'add database', env=env)
@@ -82,7 +85,7 @@ def test_changing_only_the_default_blocks_the_commit(repo: Path, env: dict[str, 
     _git(repo, 'add', 'variables.tf', env=env)
     blocked = _git(repo, 'commit', '-m', 'turn it off', env=env)
     assert blocked.returncode != 0
-    assert '(value from variables.tf:2' in blocked.stdout
+    assert '(value from variables.tf:2' in blocked.stderr
 
 
 def test_all_files_reports_each_finding_once(repo: Path, env: dict[str, str]) -> None:
@@ -95,8 +98,7 @@ def test_all_files_reports_each_finding_once(repo: Path, env: dict[str, str]) ->
             (d / f'other{j}.tf').write_text(f'resource "azurerm_resource_group" "g{j}" {{\n  name = "x"\n}}\n')
     _git(repo, 'add', '.', env=env)
     _git(repo, 'commit', '-q', '-m', 'all', '--no-verify', env=env)
-    pre_commit = str(Path(os.sys.executable).parent / 'pre-commit')
-    out = subprocess.run([pre_commit, 'run', '--all-files'], cwd=repo, env=env, capture_output=True, text=True)
+    out = subprocess.run([PRE_COMMIT, 'run', '--all-files'], cwd=repo, env=env, capture_output=True, text=True)
     assert out.returncode == 1
     findings = re.findall(r'^(m\d\d/main\.tf):5:25: ', out.stdout, re.M)
     assert sorted(findings) == [f'm{i:02d}/main.tf' for i in range(12)]
