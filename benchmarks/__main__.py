@@ -395,14 +395,12 @@ def measure_checkov(b: Bench, c: gen.Corpus, hook: Series) -> None:
     full = [*cmd, '-d', '.', '--framework', 'terraform', '--external-checks-dir', str(checks),
             '--check', CHECKOV_ID, '--quiet', '--compact', '--skip-download', '-o', 'json']
     env = dict(b.env, BC_SKIP_MAPPING='TRUE', CHECKOV_SKIP_VERSION_CHECK='true', LOG_LEVEL='ERROR')
-    b.log('checkov: warm-up run')
-    first = run_chunks(full, [[]], c.root, env, b.args.timeout)
-    failed = _checkov_failed(first.stdout)
     s = Series('checkov')
-    reps = max(1, min(b.args.reps, b.args.naive_reps))
-    for i in range(reps):
-        b.log(f'checkov: repetition {i + 1}/{reps}')
+    reps = b.args.checkov_reps
+    for i in range(reps):  # no warm-up: checkov takes minutes, and the ratio is informational
+        b.log(f'checkov: run {i + 1}/{reps}')
         s.add(run_chunks(full, [[]], c.root, env, b.args.timeout))
+    failed = _checkov_failed(s.runs[0].stdout)
     ratio = s.median / hook.median
     found = 'unreadable output' if failed is None else f'{failed} failed vs {len(c.expected)} expected lines'
     b.rows.append(Row('6', f'checkov / hook (checkov: {found})', _fmt_s(hook.median), _fmt_s(s.median),
@@ -445,10 +443,11 @@ def print_report(b: Bench, out: list[str]) -> None:
     if b.growth:
         out.append('')
         out.append('growth (hook, all files):')
-        out.append(f'  {"scale":>6}  {"files":>6}  {"MB":>6}  {"median s":>9}  {"s/MB":>7}  {"peak RSS":>9}  spread s')
+        out.append(f'  {"factor":>6}  {"scale":>6}  {"files":>6}  {"MB":>6}  {"median s":>9}  {"s/MB":>7}  '
+                   f'{"peak RSS":>9}  min-max s')
         for factor, c, s in b.growth:
-            out.append(f'  {factor:>5g}x  {len(c.files):>6}  {c.megabytes:>6.2f}  {s.median:>9.3f}  '
-                       f'{s.median / c.megabytes:>7.3f}  {s.max_rss_mb:>6.0f} MB  {s.spread()}')
+            out.append(f'  {factor:>5g}x  {b.args.scale * factor:>6g}  {len(c.files):>6}  {c.megabytes:>6.2f}  '
+                       f'{s.median:>9.3f}  {s.median / c.megabytes:>7.3f}  {s.max_rss_mb:>6.0f} MB  {s.spread()}')
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -459,8 +458,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument('--scale', type=float, help='corpus size; 1 = ~300 modules, ~2,500 files, ~3 MB '
                    '(default 1, 0.25 with --quick)')
     p.add_argument('--reps', type=int, help='repetitions per measurement, medians reported (default 5, 3 with --quick)')
-    p.add_argument('--naive-reps', type=int, help='repetitions of the slow comparators, naive hcl2 and checkov '
-                   '(default: min(reps, 3))')
+    p.add_argument('--naive-reps', type=int, help='repetitions of the naive hcl2 baseline (default: min(reps, 3))')
+    p.add_argument('--checkov-reps', type=int, default=1, help='runs of checkov, which takes minutes (default 1)')
     p.add_argument('--quick', action='store_true', help='smaller corpus, fewer repetitions')
     p.add_argument('--keep', metavar='DIR', help='write the corpora into DIR and keep them (default: a temp dir)')
     p.add_argument('--seed', type=int, default=0, help='corpus seed (default 0)')
@@ -482,6 +481,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.naive_reps is None:
         args.naive_reps = min(args.reps, 3)
     args.naive_reps = max(1, min(args.naive_reps, args.reps))
+    args.checkov_reps = max(1, args.checkov_reps)
     if 1.0 not in args.growth:
         args.growth.append(1.0)
     return args
@@ -504,7 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         header = (f'check-postgresql-log-disconnections benchmark: Python {platform.python_version()} on '
                   f'{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; scale {args.scale:g}, '
-                  f'{args.reps} repetitions (naive/checkov {args.naive_reps}); corpora in {work}')
+                  f'{args.reps} repetitions (naive {args.naive_reps}, checkov {args.checkov_reps}); corpora in {work}\n'
+                  f'hook command: {shlex.join(hook_cmd)} FILE...')
         print(header, flush=True)
         b.log(f'generating the corpus (scale {args.scale:g})')
         c = gen.generate(work / 'corpus-x1', args.scale, seed=args.seed)

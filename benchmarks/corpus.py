@@ -7,7 +7,7 @@ them, with filler of the kinds a real Azure estate has (storage accounts,
 networks, key vaults with nested and dynamic blocks, heredoc policies, VMs with
 cloud-init templates, variables with validations, outputs, locals, comments).
 About 3% of the directories configure PostgreSQL ``log_disconnections``, each
-in one of ``STYLES``: a literal, a variable default, a local, a ``for_each``
+in one of ``STYLES`` (all of them at scale 1): a literal, a variable default, a local, a ``for_each``
 over a variable map, a ``for_each`` over ``merge()`` of locals and variables, a
 ``terraform.tfvars`` override, and ``for_each`` over a map of server objects.
 Every value is one Terraform itself would settle without providers.
@@ -1430,13 +1430,21 @@ def _write(root: Path, modules: Iterable[_Module], corpus: Corpus) -> None:
     corpus.files.sort()
 
 
-def generate(root: str | os.PathLike[str], scale: float = 1.0, seed: int = 0) -> Corpus:
-    """Write the monorepo into ``root`` (created if needed); return what was written."""
+def generate(root: str | os.PathLike[str], scale: float = 1.0, seed: int = 0, *,
+             all_styles: bool = False) -> Corpus:
+    """Write the monorepo into ``root`` (created if needed); return what was written.
+
+    ``PG_SHARE`` of the modules configure PostgreSQL, taking ``STYLES`` in turn
+    from a seeded starting point (at scale 1 every style appears);
+    ``all_styles`` makes a small corpus hold at least one module of each style.
+    """
     rootp = Path(root)
     rootp.mkdir(parents=True, exist_ok=True)
     r = random.Random(seed)
     n_modules = max(len(STYLES) + 4, round(MODULES_PER_SCALE * scale))
-    n_pg = max(len(STYLES), round(PG_SHARE * n_modules))
+    n_pg = max(1, round(PG_SHARE * n_modules))
+    if all_styles:
+        n_pg = max(n_pg, len(STYLES))
     n_library = round(n_modules * 0.35)
 
     used: set[str] = set()
@@ -1460,7 +1468,8 @@ def generate(root: str | os.PathLike[str], scale: float = 1.0, seed: int = 0) ->
         roots.append(_Module(rel, app, is_root=True))
 
     # choose which modules hold PostgreSQL: styles in turn, so every style appears
-    styles = [STYLES[i % len(STYLES)] for i in range(n_pg)]
+    first = r.randrange(len(STYLES))
+    styles = [STYLES[(first + i) % len(STYLES)] for i in range(n_pg)]
     pg_of: dict[int, str] = {}
     candidates = list(range(len(library) + len(roots)))
     r.shuffle(candidates)
@@ -1661,11 +1670,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument('--scale', type=float, default=1.0)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--single-file', action='store_true', help='write the 2 MB single file')
+    p.add_argument('--all-styles', action='store_true', help='at least one module of each style')
     args = p.parse_args(argv)
     if args.single_file:
         c = generate_single_file(args.dir, seed=args.seed)
     else:
-        c = generate(args.dir, args.scale, args.seed)
+        c = generate(args.dir, args.scale, args.seed, all_styles=args.all_styles)
     print(f'{c.root}: {c.modules} modules ({c.pg_modules} with PostgreSQL), {len(c.files)} files, '
           f'{c.megabytes:.2f} MB, {len(c.expected)} expected findings, '
           f'{len(c.compliant)} compliant values; styles {c.styles}')

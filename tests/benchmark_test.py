@@ -26,7 +26,7 @@ def _run(c: corpus.Corpus, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 def test_hook_findings_match_the_generated_monorepo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seed: int
 ) -> None:
-    c = corpus.generate(tmp_path / 'repo', scale=0.05, seed=seed)
+    c = corpus.generate(tmp_path / 'repo', scale=0.05, seed=seed, all_styles=True)
     assert set(c.styles) == set(corpus.STYLES)  # every way of setting the value is exercised
     rc, out = _run(c, monkeypatch, capsys)
     verdict = corpus.compare(c, out)
@@ -61,6 +61,7 @@ def test_the_generator_is_deterministic_and_sized(tmp_path: Path) -> None:
     assert a.files == b.files and a.expected == b.expected and a.total_bytes == b.total_bytes
     assert all((a.root / f).read_bytes() == (b.root / f).read_bytes() for f in a.files)
     assert a.modules == 30 and len(a.files) > 150
+    assert 1 <= a.pg_modules <= 2  # the share of a real estate, a few percent
     # the recorded lines are the value attributes of the configurations
     for path, line in a.expected | a.compliant:
         text = (a.root / path).read_text().splitlines()[line - 1]
@@ -68,7 +69,7 @@ def test_the_generator_is_deterministic_and_sized(tmp_path: Path) -> None:
 
 
 def test_a_wrong_answer_is_caught(tmp_path: Path) -> None:
-    c = corpus.generate(tmp_path / 'repo', scale=0.05)
+    c = corpus.generate(tmp_path / 'repo', scale=0.05, all_styles=True)
     assert c.expected
     assert not corpus.compare(c, '').ok  # nothing found: missing findings
     path, line = sorted(c.compliant)[0]
