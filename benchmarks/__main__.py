@@ -216,8 +216,8 @@ class Check:
         want = 1 if self.verdict.expected else 0
         if self.returncode != want:
             lines.append(f'      exit code {self.returncode}, expected {want}')
-            if self.stderr.strip():
-                lines += ['      stderr: ' + x for x in self.stderr.strip().splitlines()[-8:]]
+        if not self.ok and self.stderr.strip():
+            lines += ['      stderr: ' + x for x in self.stderr.strip().splitlines()[-8:]]
         return lines
 
 
