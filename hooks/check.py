@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from hooks import files, hcl, modules, rule, suppress
-from hooks.evaluate import evaluate
-from hooks.instances import Settings, expand
+from hooks import files, scan
 from hooks.results import Note, Report, Result, RunError
-from hooks.values import Val, Value
+
+if TYPE_CHECKING:
+    from hooks.instances import Settings
+    from hooks.modules import Module
+    from hooks.values import Value
 
 
 @dataclass
@@ -29,13 +32,17 @@ class Options:
 
 
 class _Run:
+    """What one run has read: sources, which directories matter, loaded modules."""
+
     def __init__(self, boundary: str, git_root: str | None, passed: set[str]) -> None:
         self.boundary = boundary
         self.git_root = git_root
         self.passed = passed
-        self.modules: dict[str, modules.Module | None] = {}
+        self.modules: dict[str, Module] = {}
         self.sources: dict[str, files.Source | RunError] = {}
-        self.tracked: set[str] | None = None
+        self.tracked: set[str] = set()
+        self.tracked_dirs: set[str] = set()
+        self._relevant: dict[str, bool] = {}
 
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
@@ -47,26 +54,78 @@ class _Run:
                 self.sources[path] = files.read(path)
         return self.sources[path]
 
+    def _readable(self, paths: list[str]) -> list[files.Source]:
+        return [x for x in map(self.read, paths) if isinstance(x, files.Source)]
+
+    def relevant(self, directory: str) -> bool:
+        """Can this directory, or a local module it calls, hold a configuration? (Textual, no parse.)"""
+        if directory not in self._relevant:
+            self._relevant[directory] = False  # a module calling itself: decided by the rest
+            if os.path.isdir(directory) and files.inside(directory, self.boundary):
+                paths = files.siblings(directory) + [p for p in self.passed if os.path.dirname(p) == directory]
+                self._relevant[directory] = _relevant(self._readable(paths),
+                                                      lambda src: self.relevant(_join(directory, src)))
+        return self._relevant[directory]
+
+    def track(self, directories: list[str]) -> None:
+        """Learn which files git tracks in these directories (one git call for all)."""
+        todo = [d for d in directories if d not in self.tracked_dirs]
+        if self.git_root is None or not todo:
+            return
+        got = files.tracked(self.git_root, todo)
+        if got is None:  # git could not say: every file counts, as outside git
+            self.git_root = None
+            return
+        self.tracked |= got
+        self.tracked_dirs.update(todo)
+
     def dir_files(self, directory: str) -> list[str]:
         """The files that feed a directory's verdict: tracked ones in git, all of them outside."""
         paths = files.siblings(directory)
         paths += [p for p in self.passed if os.path.dirname(p) == directory and p not in paths]
-        if self.tracked is not None:
+        self.track([directory])
+        if self.git_root is not None:
             paths = [p for p in paths if p in self.tracked or p in self.passed]
         return sorted(paths)
 
-    def module(self, directory: str) -> modules.Module | None:
+    def module(self, directory: str) -> Module:
+        from hooks import modules
+
         if directory not in self.modules:
-            if not os.path.isdir(directory) or not files.inside(directory, self.boundary):
-                self.modules[directory] = None
-            else:
-                sources = [x for x in (self.read(p) for p in self.dir_files(directory)) if isinstance(x, files.Source)]
-                self.modules[directory] = modules.load(directory, sources)
+            self.modules[directory] = modules.load(
+                directory, self._readable(self.dir_files(directory)),
+                lambda src: self.relevant(_join(directory, src)))
         return self.modules[directory]
+
+    def child(self, directory: str) -> Module | str:
+        """A called module's directory: the module, or why it is not followed ('' = nothing to check)."""
+        if not files.inside(directory, self.boundary):
+            return 'is outside the repository: not followed'
+        if not os.path.isdir(directory):
+            return 'does not exist: not followed'
+        if not self.relevant(directory):
+            return ''
+        return self.module(directory)
+
+
+def _join(directory: str, source: str) -> str:
+    return os.path.normpath(os.path.join(directory, source))
+
+
+def _relevant(sources: list[files.Source], child: Callable[[str], bool]) -> bool:
+    if not any(scan.may_configure(src.text) or 'source' in src.text for src in sources):
+        return False  # the common case, decided without importing the parser side
+    from hooks import modules
+
+    return modules.relevant(sources, child)
 
 
 def _cli_value(text: str) -> Value:
     """``--var name=VALUE``: HCL for a list or map, as Terraform does, else a plain string."""
+    from hooks import hcl
+    from hooks.evaluate import evaluate
+    from hooks.values import Val
+
     if text.lstrip().startswith(('{', '[')):
         try:
             body = hcl.parse(f'v = {text}\n', '<--var>')
@@ -79,12 +138,17 @@ def _cli_value(text: str) -> Value:
 class _Const:
     def var(self, name: str) -> Value:
         from hooks.values import Unknown
+
         return Unknown(f'var.{name} cannot be used here')
 
     local = var
 
 
 def _settings(opts: Options, run: _Run, report: Report) -> Settings:
+    from hooks import modules
+    from hooks.evaluate import evaluate
+    from hooks.instances import Settings
+
     settings = Settings()
     for path in opts.var_files:
         ap = os.path.abspath(path)
@@ -110,40 +174,34 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
     paths, errors = files.expand(args)
     report = Report(errors=list(errors))
     root = files.git_root(os.getcwd())
-    boundary = root or os.getcwd()
-    passed = set(paths)
-    state = _Run(boundary, root, passed)
-    settings = _settings(opts, state, report)
+    state = _Run(root or os.getcwd(), root, set(paths))
+    shown = {files.display(p) for p in paths}
+    report.files = sorted(shown)
 
-    directories: dict[str, list[files.Source]] = {}
+    directories: set[str] = set()
     for p in paths:
         src = state.read(p)
         if isinstance(src, RunError):
             report.errors.append(src)
-            continue
-        directories.setdefault(os.path.dirname(p), [])
+        else:
+            directories.add(os.path.dirname(p))
+    relevant = sorted(d for d in directories if state.relevant(d))
+    if not relevant and not opts.var_files:
+        return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
+    from hooks import rule, suppress
+    from hooks.instances import expand
 
-    relevant = []
-    for d in sorted(directories):
-        candidates = files.siblings(d) + [q for q in passed if os.path.dirname(q) == d]
-        sources = [x for x in map(state.read, candidates) if isinstance(x, files.Source)]
-        if modules.relevant(sources):
-            relevant.append(d)
-    if root is not None and relevant:
-        state.tracked = files.tracked(root, relevant)
-
-    shown = {files.display(p) for p in passed}
-    report.files = sorted(shown)
+    settings = _settings(opts, state, report)
+    state.track(relevant)
     results: list[Result] = []
     for d in relevant:
         mod = state.module(d)
-        if mod is None:  # pragma: no cover (relevant dirs exist and are inside)
-            continue
-        report.errors.extend(e for e in mod.errors if e.path in shown)
-        instances = expand(mod, settings, state.module, report.notes, stack=())
+        instances = expand(mod, settings, state.child, report.notes, stack=())
         results.extend(rule.judge_all(instances))
         if opts.require_explicit:
             results.extend(rule.not_set(mod, instances))
+    for mod in state.modules.values():
+        report.errors.extend(e for e in mod.errors if e.path in shown)
 
     pre_commit = os.environ.get('PRE_COMMIT') == '1' if under_pre_commit is None else under_pre_commit
     report.results = _select(results, shown, pre_commit, root)

@@ -78,7 +78,7 @@ class ModuleScope:
         return self._guard(f'var.{name}', lambda: self._var(name), self._vars)
 
     def _var(self, name: str) -> Value:
-        decl = self.mod.variables.get(name)
+        decl = self.mod.variable(name)
         where = os.path.basename(self.mod.directory) or self.mod.directory
         if decl is None:
             return Unknown(f'var.{name} is not declared in {where}/')
@@ -111,7 +111,7 @@ class ModuleScope:
         return self._guard(f'local.{name}', lambda: self._local(name), self._locals)
 
     def _local(self, name: str) -> Value:
-        attr = self.mod.locals.get(name)
+        attr = self.mod.local(name)
         if attr is None:
             return Unknown(f'local.{name} is not defined')
         v = evaluate(attr.expr, self)
@@ -233,7 +233,7 @@ def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -
         return Unknown(f'Terraform would fail: {e.reason}')
 
 
-def expand(mod: Module, settings: Settings, load: Callable[[str], Module | None],
+def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
            notes: list[Note], *, inputs: dict[str, Value] | None = None, prefix: str = '',
            callers: tuple[s.Span, ...] = (), stack: tuple[str, ...] = ()) -> list[Instance]:
     """Every configuration resource instance of ``mod`` and of the local modules it calls."""
@@ -261,13 +261,13 @@ def expand(mod: Module, settings: Settings, load: Callable[[str], Module | None]
             name = _eval(name_attr.expr if name_attr else None, scope, bindings)
             value = _eval(value_attr.expr, scope, bindings) if value_attr else None
             out.append(Instance(rtype, base + suffix, block, mod, name, value, callers))
-    for call in mod.calls:
+    for call in mod.calls():
         out.extend(_follow(call, mod, scope, settings, load, notes, prefix, callers, stack))
     return out
 
 
 def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
-            load: Callable[[str], Module | None], notes: list[Note], prefix: str,
+            load: Callable[[str], Module | str], notes: list[Note], prefix: str,
             callers: tuple[s.Span, ...], stack: tuple[str, ...]) -> list[Instance]:
     src_attr = call.attr('source')
     if src_attr is None or not isinstance(src_attr.expr, s.Lit) or not isinstance(src_attr.expr.value, str):
@@ -282,10 +282,10 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
                           f'module "{call.labels[0]}" calls itself (through {source}): not followed'))
         return []
     child = load(child_dir)
-    if child is None:
-        notes.append(Note(where.path, where.line, where.column,
-                          f'module "{call.labels[0]}" source {source} is outside the repository or missing: '
-                          'not followed'))
+    if isinstance(child, str):
+        if child:
+            notes.append(Note(where.path, where.line, where.column,
+                              f'module "{call.labels[0]}" source {source} {child}'))
         return []
     name = call.labels[0]
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hooks import hcl, scan, tfjson
@@ -20,28 +21,86 @@ CONFIG_TYPES = ('azurerm_postgresql_configuration', 'azurerm_postgresql_flexible
 SERVER_TYPES = ('azurerm_postgresql_server', 'azurerm_postgresql_flexible_server')
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
-_WANTED_BLOCKS = ('variable', 'locals', 'module')
 _LOCAL_SOURCE = re.compile(r'source\W+\.\.?[/\\]')
+# `source = "./x"` in HCL, `"source": "./x"` in JSON: Terraform requires a literal
+_SOURCE_PATH = re.compile(r'\bsource"?[ \t]*[=:][ \t]*"(\.\.?[/\\][^"\\$%]*)"')
+
+
+@dataclass
+class _Pending:
+    """A top-level block found by the pre-scan, parsed only when something asks for it."""
+
+    src: Source
+    chunk: scan.Chunk
 
 
 @dataclass
 class Module:
-    """What one directory declares, as far as the rule is concerned."""
+    """What one directory declares, as far as the rule is concerned.
+
+    Resources of the four PostgreSQL types are parsed when the module is loaded;
+    variables, locals and module calls are parsed when evaluation first asks for
+    them (``variable``, ``local``, ``calls``), so a module with hundreds of
+    variables pays only for the ones a configuration uses.
+    """
 
     directory: str  # absolute
     sources: dict[str, Source] = field(default_factory=dict)  # display path -> source
-    variables: dict[str, s.Block] = field(default_factory=dict)
-    locals: dict[str, s.Attribute] = field(default_factory=dict)
+    variables: dict[str, s.Block] = field(default_factory=dict)  # parsed so far
+    locals: dict[str, s.Attribute] = field(default_factory=dict)  # parsed so far
     resources: list[s.Block] = field(default_factory=list)  # CONFIG_TYPES and SERVER_TYPES
-    calls: list[s.Block] = field(default_factory=list)  # module blocks
+    module_calls: list[s.Block] = field(default_factory=list)  # parsed so far
     tfvars: list[tuple[str, dict[str, s.Attribute]]] = field(default_factory=list)  # precedence order
     errors: list[RunError] = field(default_factory=list)
+    pending_variables: dict[str, list[_Pending]] = field(default_factory=dict)
+    pending_locals: list[_Pending] = field(default_factory=list)
+    pending_calls: list[_Pending] = field(default_factory=list)
+
+    def variable(self, name: str) -> s.Block | None:
+        for pending in self.pending_variables.pop(name, []):
+            self._parse(pending)
+        return self.variables.get(name)
+
+    def local(self, name: str) -> s.Attribute | None:
+        if name not in self.locals and self.pending_locals:
+            # a locals block defining `name` holds it as an attribute name, literally
+            word = re.compile(r'(?<![\w-])' + re.escape(name) + r'(?![\w-])')
+            for pending in [p for p in self.pending_locals if word.search(p.src.text, p.chunk.start, p.chunk.end)]:
+                self.pending_locals.remove(pending)
+                self._parse(pending)
+        return self.locals.get(name)
+
+    def calls(self) -> list[s.Block]:
+        while self.pending_calls:
+            self._parse(self.pending_calls.pop(0))
+        return self.module_calls
+
+    def _parse(self, pending: _Pending) -> None:
+        body = _parse_chunk(pending.src, pending.chunk, self.errors)
+        if body is not None:
+            _collect(self, body)
 
 
-def relevant(sources: list[Source]) -> bool:
-    """Could this directory hold a configuration resource, or call a module that does?"""
-    return any(src.kind in ('tf', 'tfjson') and (scan.may_configure(src.text) or _LOCAL_SOURCE.search(src.text))
-               for src in sources)
+def relevant(sources: list[Source], child_relevant: Callable[[str], bool]) -> bool:
+    """Could this directory hold a configuration resource, or call a local module that does?
+
+    ``child_relevant`` answers the same question for a module source path.
+    """
+    for src in sources:
+        if src.kind not in ('tf', 'tfjson'):
+            continue
+        if scan.may_configure(src.text):
+            return True
+        if _LOCAL_SOURCE.search(src.text) and _calls_relevant(src.text, child_relevant):
+            return True
+    return False
+
+
+def _calls_relevant(text: str, child_relevant: Callable[[str], bool]) -> bool:
+    paths = _SOURCE_PATH.findall(text)
+    if len(paths) < len(_LOCAL_SOURCE.findall(text)):
+        return True  # a local source written in a way we cannot read: do not skip
+    return any(child_relevant(p) for p in paths)
 
 
 def _tfvars_rank(path: str) -> tuple[int, str]:
@@ -58,16 +117,29 @@ def _auto_loaded(path: str) -> bool:
     return name in ('terraform.tfvars', 'terraform.tfvars.json') or name.endswith(('.auto.tfvars', '.auto.tfvars.json'))
 
 
-def load(directory: str, sources: list[Source]) -> Module:
-    """Parse what matters in ``sources`` (the files of one directory)."""
+def load(directory: str, sources: list[Source], child_relevant: Callable[[str], bool]) -> Module:
+    """Index what matters in ``sources`` (the files of one directory); parse the resources."""
     mod = Module(directory)
     for src in sources:
         mod.sources[src.path] = src
         if src.kind in ('tfvars', 'tfvarsjson'):
             continue
-        body = _parse_tf(src, mod.errors)
-        if body is not None:
-            _collect(mod, body)
+        chunks = scan.chunks(src.text) if src.kind == 'tf' else None
+        if chunks is None:
+            body = _parse_whole(src, mod.errors)
+            if body is not None:
+                _collect(mod, body)
+            continue
+        for c in chunks:
+            pending = _Pending(src, c)
+            if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES + SERVER_TYPES:
+                mod._parse(pending)
+            elif c.type == 'variable' and c.labels:
+                mod.pending_variables.setdefault(c.labels[0], []).append(pending)
+            elif c.type == 'locals':
+                mod.pending_locals.append(pending)
+            elif c.type == 'module' and _calls_relevant(src.text[c.start:c.end], child_relevant):
+                mod.pending_calls.append(pending)
     for src in sorted((x for x in sources if x.kind in ('tfvars', 'tfvarsjson') and _auto_loaded(x.path)),
                       key=lambda x: _tfvars_rank(x.path)):
         attrs = parse_tfvars(src, mod.errors)
@@ -91,42 +163,23 @@ def _collect(mod: Module, body: s.Body) -> None:
             for a in b.attributes:
                 mod.locals[a.name] = a
         elif b.type == 'module' and b.labels:
-            mod.calls.append(b)
+            mod.module_calls.append(b)
         elif b.type == 'resource' and b.labels and b.labels[0] in CONFIG_TYPES + SERVER_TYPES:
             mod.resources.append(b)
 
 
-def _wanted(chunk: scan.Chunk) -> bool:
-    if chunk.type in _WANTED_BLOCKS:
-        return True
-    return chunk.type == 'resource' and bool(chunk.labels) and chunk.labels[0] in CONFIG_TYPES + SERVER_TYPES
-
-
-def _parse_tf(src: Source, errors: list[RunError]) -> s.Body | None:
-    if src.kind == 'tfjson':
-        return _parse_whole(src, errors)
-    chunks = scan.chunks(src.text)
-    if chunks is None:
-        return _parse_whole(src, errors)
-    attrs: list[s.Attribute] = []
-    blocks: list[s.Block] = []
-    for c in chunks:
-        if not _wanted(c):
-            continue
-        if c.depth > MAX_DEPTH:
-            errors.append(RunError(src.path, f'too deeply nested (more than {MAX_DEPTH} levels)', c.line, 1, 'limit'))
-            continue
-        if c.end - c.start > MAX_CHUNK:
-            errors.append(RunError(src.path, f'block too large ({c.end - c.start} characters)', c.line, 1, 'limit'))
-            continue
-        try:
-            body = hcl.parse(src.text[c.start:c.end], src.path, line=c.line, offset=c.start)
-        except hcl.ParseError as e:
-            errors.append(RunError(src.path, e.reason, e.line, e.column))
-            continue
-        attrs.extend(body.attributes)
-        blocks.extend(body.blocks)
-    return s.Body(tuple(attrs), tuple(blocks))
+def _parse_chunk(src: Source, c: scan.Chunk, errors: list[RunError]) -> s.Body | None:
+    if c.depth > MAX_DEPTH:
+        errors.append(RunError(src.path, f'too deeply nested (more than {MAX_DEPTH} levels)', c.line, 1, 'limit'))
+        return None
+    if c.end - c.start > MAX_CHUNK:
+        errors.append(RunError(src.path, f'block too large ({c.end - c.start} characters)', c.line, 1, 'limit'))
+        return None
+    try:
+        return hcl.parse(src.text[c.start:c.end], src.path, line=c.line, offset=c.start)
+    except hcl.ParseError as e:
+        errors.append(RunError(src.path, e.reason, e.line, e.column))
+        return None
 
 
 def _parse_whole(src: Source, errors: list[RunError]) -> s.Body | None:

@@ -69,7 +69,7 @@ def _what(value: Val, origin: s.Span | None, mod: Module) -> str:
     if not value.via or origin is None:
         return ''
     first = value.via[0]
-    decl = mod.variables.get(first[4:]) if first.startswith('var.') else None
+    decl = mod.variable(first[4:]) if first.startswith('var.') else None
     if decl is not None and _within(origin, decl.span):
         return f'default of {first}'
     return first
