@@ -6,11 +6,18 @@ process, on corpora small enough for the test suite.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks import corpus
+# benchmarks/ is not an installed package: plain `pytest` (unlike `python -m pytest`)
+# does not put the checkout on sys.path.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from benchmarks import corpus  # noqa: E402
 
 hook = pytest.importorskip('hooks.check_postgresql_log_disconnections')
 
