@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from hooks import files, scan
+from hooks import files
 from hooks.results import Note, Report, Result, RunError
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def _join(directory: str, source: str) -> str:
 
 
 def _relevant(sources: list[files.Source], child: Callable[[str], bool]) -> bool:
-    if not any(scan.may_configure(src.text) or 'source' in src.text for src in sources):
+    # a local module source is a string starting with ./ or ../
+    if not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text for src in sources):
         return False  # the common case, decided without importing the parser side
     from hooks import modules
 

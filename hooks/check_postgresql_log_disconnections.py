@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from hooks import check, fix, report
+from hooks import check, report
 
 
 def _var(text: str) -> tuple[str, str]:
@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          require_explicit=args.require_explicit)
     result = check.run(args.filenames, opts)
     if args.fix:
+        from hooks import fix
+
         fixed = fix.apply(result)
         for path in fixed:
             print(f'Fixing {path}')

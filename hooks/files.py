@@ -37,6 +37,29 @@ class Source:
     kind: str
 
 
+def may_configure(text: str) -> bool:
+    """False only when ``text`` provably declares no PostgreSQL server/configuration resource.
+
+    ``may_configure(text)`` is False only when ``text`` cannot declare a resource
+    of the types ``azurerm_postgresql_configuration``,
+    ``azurerm_postgresql_flexible_server_configuration``, ``azurerm_postgresql_server``
+    or ``azurerm_postgresql_flexible_server``. Why a substring test cannot miss one:
+    all four contain ``azurerm_postgresql``, and Terraform compares resource types
+    byte for byte (case-sensitive). In HCL the type is a block label: either a bare
+    identifier, which is written out literally, or a quoted string, which cannot
+    span lines and in which neither interpolation nor ``%{`` directives are
+    allowed; the only escapes that can produce letters, digits or ``_`` are
+    ``\\uXXXX`` and ``\\UXXXXXXXX`` (``\\n``, ``\\t``, ``\\"``, ``$${``... cannot).
+    In Terraform JSON the type is an object key, a JSON string taken literally,
+    whose only letter-producing escape is ``\\uXXXX``. So a file that declares such
+    a resource either contains ``azurerm_postgresql`` verbatim or contains ``\\u`` /
+    ``\\U``. (No other character's NFC form contains one of those letters, so
+    Unicode normalization cannot spell it either. A comment or an unrelated string
+    that mentions the type only costs a parse: this is a pre-filter.)
+    """
+    return 'azurerm_postgresql' in text or '\\u' in text or '\\U' in text
+
+
 def display(path: str) -> str:
     rel = os.path.relpath(path)
     return path if rel.startswith('..') else rel

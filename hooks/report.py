@@ -67,16 +67,16 @@ notifications; ``executionSuccessful`` is false when a file could not be checked
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import posixpath
 from pathlib import PurePath
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from hooks.results import RULE_ID, RULE_NAME, Report, Result, RunError
-from hooks.syntax import Span
+
+if TYPE_CHECKING:
+    from hooks.syntax import Span
 
 FORMATS = ('text', 'json', 'sarif')
 UNRESOLVED = ('ignore', 'warn', 'fail')
@@ -327,6 +327,8 @@ _URI_SAFE = "/!$&'()*+,;=:@~-._"
 
 def _quote(path: str) -> str:
     # A path decoded with surrogateescape names raw bytes: quote those bytes.
+    from urllib.parse import quote
+
     try:
         return quote(path, safe=_URI_SAFE, errors='surrogateescape')
     except UnicodeEncodeError:
@@ -366,6 +368,8 @@ def _physical(span: Span) -> dict[str, Json]:
 
 def _fingerprint(r: Result) -> str:
     key = '\0'.join((RULE_ID, _uri(r.location.path)['uri'], r.address))
+    import hashlib
+
     return hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
 
 
@@ -468,6 +472,8 @@ def _rule() -> dict[str, Json]:
 def _notification(
     level: str, text: str, path: str, line: int, column: int, kind: str,
 ) -> dict[str, Json]:
+    from hooks.syntax import Span
+
     span = Span(path, line, column, line, column, 0, 0)
     phys: dict[str, Json] = {'artifactLocation': _uri(path)}
     region = _region(span)

@@ -6,9 +6,10 @@ nothing upstream of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from hooks.syntax import Span
+if TYPE_CHECKING:
+    from hooks.syntax import Span
 
 RULE_ID = '07f7134f-9f37-476e-8664-670c218e4702'
 RULE_NAME = 'PostgreSQL Log Disconnections Not Set'

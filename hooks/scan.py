@@ -3,21 +3,7 @@
 python-hcl2 reads ~0.3 MB/s and fails on some valid Terraform, so the hook
 parses only the top-level items it needs. Nothing here imports ``hcl2``.
 
-``may_configure(text)`` is False only when ``text`` cannot declare a resource
-of the types ``azurerm_postgresql_configuration``,
-``azurerm_postgresql_flexible_server_configuration``, ``azurerm_postgresql_server``
-or ``azurerm_postgresql_flexible_server``. Why a substring test cannot miss one:
-all four contain ``azurerm_postgresql``, and Terraform compares resource types
-byte for byte (case-sensitive). In HCL the type is a block label: either a bare
-identifier, which is written out literally, or a quoted string, which cannot
-span lines and in which neither interpolation nor ``%{`` directives are
-allowed; the only escapes that can produce letters, digits or ``_`` are
-``\\uXXXX`` and ``\\UXXXXXXXX`` (``\\n``, ``\\t``, ``\\"``, ``$${``... cannot).
-In Terraform JSON the type is an object key, a JSON string taken literally,
-whose only letter-producing escape is ``\\uXXXX``. So a file that declares such
-a resource either contains ``azurerm_postgresql`` verbatim or contains ``\\u`` /
-``\\U``. (A comment or an unrelated string that mentions the type only costs a
-parse: this is a pre-filter.)
+``may_configure`` (which files can matter) lives in ``files``, imported here too.
 
 ``chunks(text)`` splits an HCL file into its top-level blocks and attributes
 with a small lexer, or returns None when it is not sure; the caller then parses
@@ -27,11 +13,19 @@ a quoted string span lines, ends ``$${...`` at the next ``}``, closes a heredoc
 only on a marker line without trailing blanks, takes a newline before ``{``
 in a block header, and starts a new item after a complete expression on the
 same line (``x = 1 y = 2`` is two attributes to it). Each of those returns None.
+
+The lexer jumps between interesting characters with compiled regexes, and
+the common tfvars lines (``name = "value"``, ``name = [...]`` / ``{...}`` two
+levels deep) are one regex match each: linear time, no backtracking blow-up.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from hooks.files import may_configure
+
+__all__ = ['Chunk', 'chunks', 'may_configure']
 
 
 @dataclass(frozen=True)
@@ -52,11 +46,6 @@ class Chunk:
     depth: int  # deepest ( [ { nesting, ``${`` / ``%{`` in quoted strings included
 
 
-def may_configure(text: str) -> bool:
-    """False only when ``text`` provably declares no PostgreSQL server/configuration resource."""
-    return 'azurerm_postgresql' in text or '\\u' in text or '\\U' in text
-
-
 _IDENT = r'[A-Za-z_][A-Za-z0-9_-]*(?![A-Za-z0-9_-])'
 # A label python-hcl2 and Terraform both read literally: no escapes, no templates.
 _QLABEL = r'"(?:[^"\\\r\n$%]|[$%]+(?![$%{]))*"'
@@ -68,10 +57,9 @@ _HEADER = re.compile(
 _LABEL = re.compile(r'"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 # Between items: blanks, newlines, comments. An unterminated /* stops it.
 _GAP = re.compile(r'(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
-# What may precede an item on its own first line, and follow a block's `}` on its last.
-# (Each written so that a failing match cannot backtrack exponentially.)
-_LEAD = re.compile(r'[ \t\r]*(?:/\*(?:[^*\n]|\*(?!/))*\*/[ \t\r]*)*')
-_TRAIL = re.compile(_LEAD.pattern + r'(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
+# What may follow a block's `}` on its last line. (Written so that a failing
+# match cannot backtrack exponentially.)
+_TRAIL = re.compile(r'[ \t\r]*(?:/\*(?:[^*\n]|\*(?!/))*\*/[ \t\r]*)*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
 
 # A quoted string without templates, in one step. (A run of $ or % is taken
 # whole: quadratic or exponential backtracking otherwise.)
@@ -85,7 +73,12 @@ _SIMPLE_ATTRIBUTE = re.compile(
 # Inside brackets, everything up to the next bracket or unusual token.
 _PLAIN = (r'(?:[^"#/{}\[\]()<\\]+|' + _SIMPLE_STRING.pattern
           + r'|#[^\n]*|//[^\n]*|/\*.*?\*/|/(?![/*])|<(?!<))*')
-_PLAIN_IN = re.compile(_PLAIN, re.DOTALL)
+# The same, also taking strings whose interpolations are plain references
+# (`"${var.prefix}-pg"`); group `t` says whether there was one (one more level).
+_PLAIN_IN = re.compile(
+    r'(?:[^"#/{}\[\]()<\\]+|' + _SIMPLE_STRING.pattern
+    + r'|(?P<t>"[^"\\\n$%]*(?:(?:\\[^\r\n]|[$%]+(?![$%{])|\$\{[\w. -]*\})[^"\\\n$%]*)*")'
+    + r'|#[^\n]*|//[^\n]*|/\*.*?\*/|/(?![/*])|<(?!<))*', re.DOTALL)
 
 
 def _possessive(pattern: str, name: str) -> str:
@@ -94,7 +87,8 @@ def _possessive(pattern: str, name: str) -> str:
 
 
 def _bracketed() -> str:
-    names = iter(range(100))
+    """``[...]`` or ``{...}`` holding plain code and at most one more level of brackets."""
+    names = iter(range(100))  # each possessive group needs a name of its own
     def plain() -> str:
         return _possessive(_PLAIN, f'p{next(names)}')
     def inner(name: str) -> str:
@@ -118,7 +112,8 @@ _CONTINUES = frozenset('=+-*/%&|<>!?:,.~\\')
 # At the top level of an attribute, an operand right after another operand: not
 # Terraform, and python-hcl2 would start a new item there (`x = 1 y = 2`).
 _JUXTAPOSED = re.compile(
-    r'[\w"\])}]\s+[\w"\[({]|["\])}][\w"({]|\w["{]|(?<![\w.])\d[\d.]*(?![eE][+-]?\d)[A-Za-z_]')
+    r'[\w"\])}]\s+[\w"\[({]|["\])}][\w"({]|\w["{]|\.\*\s*[\w"({]'
+    r'|(?<![\w.])\d[\d.]*(?![eE][+-]?\d)[A-Za-z_]')
 _CLOSER = {'{': '}', '[': ']', '(': ')', '$': '}'}
 
 
@@ -131,12 +126,15 @@ def chunks(text: str) -> list[Chunk] | None:
     counted = 0
     while True:
         gap = _GAP.match(text, pos)
-        pos = gap.end() if gap else pos
-        if pos >= n:
+        gap_end = gap.end() if gap else pos
+        if gap_end >= n:
             return out
-        start = text.rfind('\n', 0, pos) + 1
-        if not _LEAD.fullmatch(text, start, pos):  # the tail of a multi-line comment
-            return None
+        start = text.rfind('\n', 0, gap_end) + 1
+        if start > pos:  # no multi-line comment may reach into the item's first line
+            before = _GAP.match(text, pos, start)
+            if before is None or before.end() != start:
+                return None
+        pos = gap_end
         m = _SIMPLE_ATTRIBUTE.match(text, pos)
         if m is not None:  # the common tfvars line, in one step
             end, depth = m.end(), 0
@@ -225,6 +223,8 @@ def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] 
         if stack:  # inside brackets: skip plain code, simple strings, comments in one step
             plain = _PLAIN_IN.match(text, pos, limit)
             i = plain.end() if plain else pos
+            if plain and plain.group('t') is not None and depth >= deepest:
+                deepest = depth + 1
             if i >= limit:
                 return None
         else:
@@ -300,13 +300,13 @@ def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] 
 def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[str]) -> bool:
     """Whether an attribute's expression, ending at ``end``, is complete and alone."""
     p = end
-    while True:
-        while p > 0 and text[p - 1] in ' \t\r':
-            p -= 1
+    while p > 0:
         if comments and comments[-1][1] == p:
             p = comments.pop()[0]
-            continue
-        break
+        elif text[p - 1] in ' \t\r':
+            p -= 1
+        else:
+            break
     if p == 0 or text[p - 1] in _CONTINUES:
         return False
     return _JUXTAPOSED.search(''.join(skeleton)) is None
