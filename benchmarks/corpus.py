@@ -1639,7 +1639,7 @@ class Verdict:
     other: list[str]
 
     def describe(self, limit: int = 5) -> list[str]:
-        lines = [f'expected {self.expected} findings, hook reported {self.reported}: '
+        lines = [f'expected {_n(self.expected, "finding")}, hook reported {self.reported}: '
                  + ('match' if self.ok else 'MISMATCH')]
         for what, items in (('missing', self.missing), ('unexpected', self.unexpected)):
             for p, ln in items[:limit]:
@@ -1652,6 +1652,10 @@ class Verdict:
         if self.other:
             lines.append(f'  note: {len(self.other)} other output lines, e.g. {self.other[0]}')
         return lines
+
+
+def _n(count: int, noun: str) -> str:
+    return f'{count} {noun}' + ('' if count == 1 else 's')
 
 
 def compare(corpus: Corpus, output: str) -> Verdict:
