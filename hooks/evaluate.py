@@ -46,6 +46,14 @@ class Budget:
             raise NotKnown(Unknown('evaluation too large (step budget exhausted)'))
 
 
+def _unify(value: Value, other: s.Expr) -> Value:
+    """``c ? 1 : "x"`` is a string either way: Terraform gives both results one type."""
+    if isinstance(value, Val) and isinstance(value.v, (bool, int, float)) and \
+            isinstance(other, (s.Lit, s.Template)) and (isinstance(other, s.Template) or isinstance(other.value, str)):
+        return value.derived(to_str(value))
+    return value
+
+
 def describe(expr: s.Expr) -> str:
     """Source-like text of a reference, for messages: ``var.params["x"]``."""
     if isinstance(expr, s.Ref):
@@ -100,7 +108,8 @@ class _Eval:
             c = self.eval(e.cond, b)
             if isinstance(c, Unknown):
                 return c
-            return self.eval(e.then if to_bool(c) else e.other, b)
+            chosen, other = (e.then, e.other) if to_bool(c) else (e.other, e.then)
+            return _unify(self.eval(chosen, b), other)
         if isinstance(e, s.BinOp):
             return self.binop(e, b)
         if isinstance(e, s.UnOp):
@@ -254,9 +263,9 @@ class _Eval:
             out.append(to_str(v))
             sole = v if sole is None else sole
         text = ''.join(out)
-        # "${var.x}" is var.x itself: keep its origin; "o${var.x}" is derived from it
+        # "${var.x}" is var.x itself, of any type; "o${var.x}" is a string derived from it
         if len(e.parts) == 1 and sole is not None:
-            return sole if isinstance(sole.v, str) else sole.derived(text)
+            return sole
         if sole is not None:
             return sole.derived(text)
         return Val(text)  # pragma: no cover (templates always interpolate)

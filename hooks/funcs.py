@@ -59,13 +59,17 @@ def _shallow(args: list[Value]) -> list[Val]:
 
 
 def string_fn(name: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
-    """A function of strings (and other plain args) whose result derives from the first arg."""
+    """A function of strings whose result derives from the first argument.
+
+    Every argument must be a string, or a number or bool Terraform converts to
+    one; ``to_str`` rejects null and collections as Terraform does.
+    """
     def deco(fn: Callable[..., object]) -> Callable[..., object]:
         def run(args: list[Value]) -> Value:
             vals = _known(args)
             if not vals:
                 raise EvalError(f'{name}() needs arguments')
-            out = fn(*[to_str(v) if isinstance(v.v, (str, int, float, bool)) else plain(v) for v in vals])
+            out = fn(*[to_str(v) for v in vals])
             return vals[0].derived(out) if isinstance(out, str) else wrap(out)
         FUNCS[name] = run
         return fn
@@ -112,7 +116,6 @@ string_fn('trim')(lambda s, cut: s.strip(cut))
 string_fn('startswith')(lambda s, p: s.startswith(p))
 string_fn('endswith')(lambda s, p: s.endswith(p))
 string_fn('strrev')(lambda s: s[::-1])
-string_fn('tostring')(lambda s: s)
 
 
 @string_fn('replace')
@@ -215,6 +218,12 @@ _numeric('floor', math.floor)
 _numeric('ceil', math.ceil)
 _numeric('tonumber', lambda x: x)
 _numeric('signum', lambda x: (x > 0) - (x < 0))
+
+
+@fn('tostring')
+def _tostring(args: list[Value]) -> Value:
+    (v,) = _known(args)
+    return v if v.v is None else v.derived(to_str(v))
 
 
 @fn('tobool')
@@ -463,5 +472,6 @@ def call(name: str, args: list[Value]) -> Value:
         return f(args)
     except NotKnown as e:
         return e.unknown
-    except (ValueError, TypeError, IndexError, OverflowError) as e:
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError, ZeroDivisionError) as e:
+        # an argument Terraform would reject in a way no check above names
         raise EvalError(f'{name}(): {e}') from None

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hooks import syntax as s
 from hooks.evaluate import Budget, evaluate
 from hooks.modules import CONFIG_TYPES, Module
 from hooks.results import Note
-from hooks.values import EvalError, Unknown, Val, Value, inherit, to_num
+from hooks.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_num, to_str
 
 MAX_MODULE_DEPTH = 16
 _META_ARGS = ('source', 'version', 'count', 'for_each', 'providers', 'depends_on')
@@ -93,11 +93,10 @@ class ModuleScope:
                 if name in attrs:
                     given = evaluate(attrs[name].expr, _NoScope())
                     break
-        if given is not None:
-            return with_type_defaults(given, type_attr.expr if type_attr is not None else None)
-        default = decl.attr('default')
-        type_attr = decl.attr('type')
         type_expr = type_attr.expr if type_attr is not None else None
+        if given is not None:
+            return with_type_defaults(given, type_expr)
+        default = decl.attr('default')
         if default is None:
             if self.call_site is not None:
                 missing = Unknown(f'var.{name} has no default and the module call at '
@@ -105,7 +104,7 @@ class ModuleScope:
             else:
                 missing = Unknown(f'var.{name} has no default')
             return type_defaults(type_expr, missing, f'var.{name}')
-        return evaluate(default.expr, _NoScope())
+        return with_type_defaults(evaluate(default.expr, _NoScope()), type_expr)
 
     def local(self, name: str) -> Value:
         return self._guard(f'local.{name}', lambda: self._local(name), self._locals)
@@ -125,20 +124,29 @@ def _type_call(type_expr: s.Expr | None) -> tuple[str, tuple[s.Expr, ...]]:
 
 
 def with_type_defaults(value: Value, type_expr: s.Expr | None) -> Value:
-    """Fill the ``optional(type, default)`` attributes a given object leaves out, as Terraform does."""
+    """Convert a value to a variable's type constraint, as Terraform does.
+
+    Primitive types convert (``1`` becomes ``"1"`` for ``string``, ``"true"``
+    becomes ``true`` for ``bool``), an object type drops attributes it does not
+    declare and fills the ``optional(type, default)`` ones that are missing.
+    """
     kind, args = _type_call(type_expr)
     if kind == 'optional' and args:
         return with_type_defaults(value, args[0])
-    if not isinstance(value, Val) or not args:
+    if not isinstance(value, Val) or value.v is None:
+        return value
+    if isinstance(type_expr, s.Ref) and type_expr.name in ('string', 'number', 'bool'):
+        return _convert(value, type_expr.name)
+    if not args:
         return value
     if kind == 'object' and isinstance(args[0], s.ObjectExpr) and isinstance(value.v, dict):
-        out = dict(value.v)
+        out: dict[str, Value] = {}
         for key_expr, attr_type in args[0].items:
             if not isinstance(key_expr, s.Lit):
-                continue
+                return value  # a type we cannot read: leave the value as it is
             key = str(key_expr.value)
-            if key in out:
-                out[key] = with_type_defaults(out[key], attr_type)
+            if key in value.v:
+                out[key] = with_type_defaults(value.v[key], attr_type)
             elif _type_call(attr_type)[0] == 'optional':
                 out[key] = _optional_default(attr_type)
         return Val(out, value.origin, value.exact, value.via)
@@ -148,6 +156,20 @@ def with_type_defaults(value: Value, type_expr: s.Expr | None) -> Value:
                        value.origin, value.exact, value.via)
         return Val([with_type_defaults(x, args[0]) for x in value.v], value.origin, value.exact, value.via,
                    value.is_set)
+    return value
+
+
+def _convert(value: Val, kind: str) -> Value:
+    v = value.v
+    try:
+        if kind == 'string' and isinstance(v, (bool, int, float)):
+            return replace(value, v=to_str(value))
+        if kind == 'number' and isinstance(v, str):
+            return replace(value, v=to_num(value))
+        if kind == 'bool' and isinstance(v, str):
+            return replace(value, v=to_bool(value))
+    except EvalError as e:
+        return Unknown(f'Terraform would fail: {e.reason}')
     return value
 
 
