@@ -196,11 +196,17 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
     state.track(relevant)
     results: list[Result] = []
     for d in relevant:
-        mod = state.module(d)
-        instances = expand(mod, settings, state.child, report.notes, stack=())
-        results.extend(rule.judge_all(instances))
-        if opts.require_explicit:
-            results.extend(rule.not_set(mod, instances))
+        try:
+            mod = state.module(d)
+            instances = expand(mod, settings, state.child, report.notes, stack=())
+            results.extend(rule.judge_all(instances))
+            if opts.require_explicit:
+                results.extend(rule.not_set(mod, instances))
+        except Exception as e:  # a bug of ours must not hide the other directories
+            report.errors.extend(
+                RunError(files.display(p), f'internal error while checking this module ({type(e).__name__}: {e}); '
+                         'please report it', kind='internal')
+                for p in sorted(state.passed) if os.path.dirname(p) == d)
     for mod in state.modules.values():
         report.errors.extend(e for e in mod.errors if e.path in shown)
 

@@ -57,7 +57,7 @@ class RunError:
     reason: str
     line: int = 0  # 0 when the error has no position ("cannot read")
     column: int = 0
-    kind: Literal['parse', 'read', 'limit', 'boundary'] = 'parse'
+    kind: Literal['parse', 'read', 'limit', 'boundary', 'internal'] = 'parse'
 
 
 @dataclass(frozen=True)

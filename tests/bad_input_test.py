@@ -123,3 +123,29 @@ def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(['--unresolved', 'maybe'])
     assert e.value.code == 2
+
+
+def test_a_bug_in_one_module_is_one_line_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from hooks import rule
+
+    real = rule.judge_all
+
+    def broken(instances: list[object]) -> list[object]:
+        if any('bad' in str(getattr(i, 'address', '')) for i in instances):
+            raise KeyError('simulated bug')
+        return real(instances)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rule, 'judge_all', broken)
+    (tmp_path / 'good').mkdir()
+    (tmp_path / 'good' / 'main.tf').write_bytes(GOOD)
+    (tmp_path / 'worse').mkdir()
+    (tmp_path / 'worse' / 'main.tf').write_bytes(GOOD.replace(b'"cfg"', b'"bad"'))
+    monkeypatch.chdir(tmp_path)
+    assert main(['good/main.tf', 'worse/main.tf']) == 1
+    out = capsys.readouterr()
+    assert 'Traceback' not in out.out + out.err
+    assert out.out.splitlines() == [
+        FINDING,
+        "worse/main.tf: internal error while checking this module (KeyError: 'simulated bug'); please report it",
+    ]
