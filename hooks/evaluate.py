@@ -9,6 +9,7 @@ an exception; what Terraform would reject raises ``EvalError``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, localcontext
 from typing import Protocol
 
 from hooks import funcs
@@ -44,6 +45,15 @@ class Budget:
         self.left -= 1
         if self.left < 0:
             raise NotKnown(Unknown('evaluation too large (step budget exhausted)'))
+
+
+def arithmetic(op: str, x: int | float, y: int | float) -> int | float:
+    """Terraform computes in arbitrary precision: 3 * 0.1 is 0.3, and % truncates like Go."""
+    a, b = Decimal(repr(x)), Decimal(repr(y))
+    with localcontext() as ctx:
+        ctx.prec = 40
+        r = {'+': a + b, '-': a - b, '*': a * b, '/': a / b, '%': a % b}[op]  # Decimal % truncates
+    return int(r) if r == r.to_integral_value() else float(r)
 
 
 def _unify(value: Value, other: s.Expr) -> Value:
@@ -244,9 +254,7 @@ class _Eval:
             return Val({'<': x < y, '>': x > y, '<=': x <= y, '>=': x >= y}[e.op])
         if e.op in ('/', '%') and y == 0:
             raise EvalError('division by zero')
-        r: int | float = {'+': x + y, '-': x - y, '*': x * y,
-                          '/': x / y if y else 0, '%': x % y if y else 0}[e.op]
-        return Val(int(r) if isinstance(r, float) and r.is_integer() else r)
+        return Val(arithmetic(e.op, x, y))
 
     def template(self, e: s.Template, b: dict[str, Value]) -> Value:
         out: list[str] = []

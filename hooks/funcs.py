@@ -106,8 +106,9 @@ def _mapping(value: Val, what: str) -> dict[str, Value]:
 
 
 # --- strings ---
-string_fn('lower')(lambda s: s.lower())
-string_fn('upper')(lambda s: s.upper())
+# Go maps case rune by rune: a rune with no one-rune counterpart (ß) stays as it is
+string_fn('lower')(lambda s: ''.join(c.lower() if len(c.lower()) == 1 else c for c in s))
+string_fn('upper')(lambda s: ''.join(c.upper() if len(c.upper()) == 1 else c for c in s))
 string_fn('trimspace')(lambda s: s.strip())
 string_fn('title')(lambda s: re.sub(r'\b\w', lambda m: m.group(0).upper(), s))
 string_fn('trimprefix')(lambda s, p: s[len(p):] if p and s.startswith(p) else s)
@@ -170,12 +171,17 @@ def _format(args: list[Value]) -> Value:
             raise EvalError('format(): not enough arguments')
         arg = rest.pop(0)
         letter = verb[-1]
-        if letter in 'sv':
-            out.append(to_str(arg) if not isinstance(arg.v, (list, dict)) else json.dumps(plain(arg)))
+        if letter == 'v' and isinstance(arg.v, (list, dict)):
+            out.append(_json(plain(arg)))
+        elif letter in 'sv':
+            out.append(to_str(arg))
         elif letter == 'q':
             out.append(json.dumps(to_str(arg)))
         elif letter == 'd':
-            out.append(('%' + verb) % int(to_num(arg)))
+            n = to_num(arg)
+            if not float(n).is_integer():
+                raise EvalError(f'format(): %d needs a whole number, got {n}')
+            out.append(('%' + verb) % int(n))
         elif letter in 'feEgG':
             out.append(('%' + verb) % float(to_num(arg)))
         elif letter == 't':
@@ -261,11 +267,15 @@ def _lookup(args: list[Value]) -> Value:
 @fn('element')
 def _element(args: list[Value]) -> Value:
     lst, idx = _shallow(args)
+    if lst.is_set:
+        raise EvalError('element(): cannot read elements from a set')
     items = _items(lst, 'element')
     if not items:
         raise EvalError('element(): empty list')
-    i = int(to_num(_known([idx])[0]))
-    return items[i % len(items)]
+    i = to_num(_known([idx])[0])
+    if i < 0 or not float(i).is_integer():
+        raise EvalError(f'element(): index must be a whole number >= 0, got {i}')
+    return items[int(i) % len(items)]
 
 
 @fn('keys')
@@ -301,11 +311,15 @@ def _dedupe(items: list[Value]) -> list[Value]:
 @fn('toset')
 def _toset(args: list[Value]) -> Value:
     (v,) = _shallow(args)
-    items = _dedupe(_items(v, 'toset'))
-    _known(items)
-    if all(isinstance(cast(Val, x).v, str) for x in items):
-        items.sort(key=lambda x: cast(str, cast(Val, x).v))
-    return Val(items, is_set=True)
+    if v.v is None:
+        return v
+    items = _known(_dedupe(_items(v, 'toset')))
+    if all(isinstance(x.v, str) for x in items):
+        items.sort(key=lambda x: cast(str, x.v))
+    elif all(isinstance(x.v, (int, float)) and not isinstance(x.v, bool) for x in items):
+        items.sort(key=lambda x: cast(float, x.v))
+    ordered: list[Value] = list(items)
+    return Val(ordered, is_set=True)
 
 
 @fn('distinct')
@@ -438,7 +452,20 @@ def _setunion(args: list[Value]) -> Value:
 @fn('jsonencode')
 def _jsonencode(args: list[Value]) -> Value:
     (v,) = _known(args)
-    return Val(json.dumps(plain(v), separators=(',', ':')))
+    return Val(_json(plain(v)))
+
+
+def _json(obj: object) -> str:
+    """Terraform's JSON: compact, keys sorted, whole floats as integers."""
+    def norm(x: object) -> object:
+        if isinstance(x, float) and x.is_integer():
+            return int(x)
+        if isinstance(x, list):
+            return [norm(y) for y in x]
+        if isinstance(x, dict):
+            return {k: norm(y) for k, y in x.items()}
+        return x
+    return json.dumps(norm(obj), separators=(',', ':'), sort_keys=True)
 
 
 @fn('jsondecode')

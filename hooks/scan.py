@@ -236,11 +236,10 @@ def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] 
             skeleton.append(text[pos:i])
         c = text[i]
         if c == '"':
-            s = _SIMPLE_STRING.match(text, i, limit)
+            s = None if stack else _SIMPLE_STRING.match(text, i, limit)  # (_PLAIN_IN tried it)
             if s is not None:
                 pos = s.end()
-                if not stack:
-                    skeleton.append('"')
+                skeleton.append('"')
             else:
                 stack.append('"')
                 pos = i + 1
@@ -264,22 +263,20 @@ def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] 
                 skeleton.append(c)
         elif c == '\n':  # only searched for outside brackets
             return (i + 1, deepest) if _ends(text, i, comments, skeleton) else None
-        elif c == '#' or text.startswith('//', i):
+        elif c == '#' or text.startswith('//', i):  # (inside brackets _PLAIN_IN took it)
             eol = text.find('\n', i, limit)
             pos = limit if eol < 0 else eol
-            if not stack:
-                comments.append((i, pos))
-                skeleton.append(' ')
+            comments.append((i, pos))
+            skeleton.append(' ')
         elif text.startswith('/*', i):
             close = text.find('*/', i + 2, limit)
-            if close < 0:
+            if close < 0 or stack:  # unterminated (inside brackets _PLAIN_IN took the others)
                 return None
             pos = close + 2
-            if not stack:
-                if '\n' in text[i:pos]:  # python-hcl2 takes it for a newline, Terraform not
-                    return None
-                comments.append((i, pos))
-                skeleton.append(' ')
+            if '\n' in text[i:pos]:  # python-hcl2 takes it for a newline, Terraform not
+                return None
+            comments.append((i, pos))
+            skeleton.append(' ')
         elif text.startswith('<<', i):
             h = _HEREDOC.match(text, i, limit)
             if h is None:
@@ -300,16 +297,14 @@ def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] 
 def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[str]) -> bool:
     """Whether an attribute's expression, ending at ``end``, is complete and alone."""
     p = end
-    while p > 0:
+    while True:  # back over blanks and comments; the `=` stops it at the latest
         if comments and comments[-1][1] == p:
             p = comments.pop()[0]
         elif text[p - 1] in ' \t\r':
             p -= 1
         else:
             break
-    if p == 0 or text[p - 1] in _CONTINUES:
-        return False
-    return _JUXTAPOSED.search(''.join(skeleton)) is None
+    return text[p - 1] not in _CONTINUES and _JUXTAPOSED.search(''.join(skeleton)) is None
 
 
 def _heredoc_end(text: str, body: int, marker: str, limit: int) -> int | None:
