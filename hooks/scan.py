@@ -290,7 +290,8 @@ def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] 
                 return None if _JUXTAPOSED.search(''.join(skeleton)) else (pos, deepest)
         elif c == '\\':  # no escapes outside strings (python-hcl2's \"...\" template strings)
             return None
-        else:  # `/` or `<` as an operator
+        else:  # `/` or `<` as an operator (inside brackets _PLAIN_IN took it)
+            skeleton.append(c)
             pos = i + 1
 
 

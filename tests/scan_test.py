@@ -148,6 +148,7 @@ SPLITS = [
     pytest.param('resource "a-b" c_d "e f" "" {\n}', [(R, ('a-b', 'c_d', 'e f', ''), 1, 1)],
                  id='identifier and string labels'),
     pytest.param('x = f(\n  1,\n)[0] + 2 # c\n', [('', ('x',), 1, 1)], id='multi-line call'),
+    pytest.param('x = 4 / 2 < 3 && 1 <= 2 # c\n', [('', ('x',), 1, 0)], id='division and comparison'),
 ]
 
 
@@ -179,10 +180,14 @@ UNSURE = [
     pytest.param('x = "abc\n', id='unterminated string'),
     pytest.param('x = "abc', id='unterminated string at end'),
     pytest.param('x = "a\nb"\n', id='newline in string'),
+    pytest.param('x = "a\\\nb"\n', id='backslash before newline in string'),
+    pytest.param('x = ["${a}\\\n"]\n', id='backslash before newline in string in brackets'),
     pytest.param('x = "${var.x\n', id='unterminated interpolation'),
     pytest.param('x = <<EOT\nabc\n', id='unterminated heredoc'),
     pytest.param('x = <<EOT\nEOT \nEOT\n', id='heredoc marker with trailing blank'),
     pytest.param('x = <<EOT\n${a\n}\nEOT\n', id='heredoc interpolation across lines'),
+    pytest.param('x = <<EOT\n$%{a}\nEOT\n', id='odd template start in heredoc'),
+    pytest.param('x = <<EOT\n${"a}\nEOT\n', id='unterminated string in heredoc interpolation'),
     pytest.param('x = <<EOT \nEOT\n', id='heredoc opener with trailing blank'),
     pytest.param('x = 1 << 2\n', id='shift'),
     pytest.param('/* abc\nx = 1\n', id='unterminated comment'),
@@ -292,13 +297,15 @@ def strings(draw: st.DrawFn) -> Value:
 
 
 ATOMS = st.sampled_from([('1', 0), ('-2', 0), ('1.5e3', 0), ('true', 0), ('null', 0), ('var.x', 0),
-                         ('local.a.b', 0), ('var.m["k"]', 1), ('max(1, 2)', 1), ('!true', 0), ('1 + 2', 0)])
+                         ('local.a.b', 0), ('var.m["k"]', 1), ('max(1, 2)', 1), ('!true', 0), ('1 + 2', 0),
+                         ('4 / 2 < 3', 0), ('var.l.*.id', 0), ('var.l[*].id', 1), ('a ? b : c', 0)])
 
 
 def values() -> st.SearchStrategy[Value]:
     def extend(inner: st.SearchStrategy[Value]) -> st.SearchStrategy[Value]:
         return st.one_of(lists(inner), objects(inner), calls(inner))
-    return st.recursive(st.one_of(ATOMS, strings()), extend, max_leaves=8)
+    leaves = st.one_of(ATOMS, strings(), heredocs().map(lambda h: (h, 0)))
+    return st.recursive(leaves, extend, max_leaves=8)
 
 
 COMMENTS = st.sampled_from(['# ]})"', '// ]})"', '/* ]}) " */'])
