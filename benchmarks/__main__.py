@@ -5,7 +5,8 @@ hook: all file paths on the command line, split into the same chunks as
 pre-commit's ``xargs.partition`` (about 128 KB of arguments per process; the
 hook is run serially, ``target_concurrency=1``), the chunks run one after the
 other and their times added. The naive baseline and the floor get the same
-chunks. Each number is the median of ``--reps`` runs, measured with
+chunks. Each number is the median of ``--reps`` runs (the naive baseline:
+``--naive-reps``, default 3; checkov, which takes minutes: one run), measured with
 ``time.perf_counter`` around the process; peak RSS comes from ``os.wait4``
 (the child's own ``ru_maxrss``). The comparators are interleaved with the hook
 in every repetition, so drift on a noisy machine hits both sides of a ratio.
