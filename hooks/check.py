@@ -38,6 +38,9 @@ class _Run:
         self.boundary = boundary
         self.git_root = git_root
         self.passed = passed
+        self.passed_in: dict[str, list[str]] = {}  # directory -> the passed files in it
+        for path in sorted(passed):
+            self.passed_in.setdefault(os.path.dirname(path), []).append(path)
         self.modules: dict[str, Module] = {}
         self.sources: dict[str, files.Source | RunError] = {}
         self.tracked: set[str] = set()
@@ -46,7 +49,7 @@ class _Run:
 
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
-            if not files.inside(path, self.boundary):
+            if not files.file_inside(path, self.boundary):
                 self.sources[path] = RunError(files.display(path),
                                               'symbolic link points outside the repository: not followed',
                                               kind='boundary')
@@ -62,7 +65,7 @@ class _Run:
         if directory not in self._relevant:
             self._relevant[directory] = False  # a module calling itself: decided by the rest
             if os.path.isdir(directory) and files.inside(directory, self.boundary):
-                paths = files.siblings(directory) + [p for p in self.passed if os.path.dirname(p) == directory]
+                paths = files.siblings(directory) + self.passed_in.get(directory, [])
                 self._relevant[directory] = _relevant(self._readable(paths),
                                                       lambda src: self.relevant(_join(directory, src)))
         return self._relevant[directory]
@@ -82,7 +85,8 @@ class _Run:
     def dir_files(self, directory: str) -> list[str]:
         """The files that feed a directory's verdict: tracked ones in git, all of them outside."""
         paths = files.siblings(directory)
-        paths += [p for p in self.passed if os.path.dirname(p) == directory and p not in paths]
+        known = set(paths)
+        paths += [p for p in self.passed_in.get(directory, []) if p not in known]
         self.track([directory])
         if self.git_root is not None:
             paths = [p for p in paths if p in self.tracked or p in self.passed]
@@ -206,7 +210,7 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
             report.errors.extend(
                 RunError(files.display(p), f'internal error while checking this module ({type(e).__name__}: {e}); '
                          'please report it', kind='internal')
-                for p in sorted(state.passed) if os.path.dirname(p) == d)
+                for p in state.passed_in.get(d, []))
     for mod in state.modules.values():
         report.errors.extend(e for e in mod.errors if e.path in shown)
 

@@ -5,6 +5,7 @@ line endings are kept, so ``--fix`` can write back every byte it did not change.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -157,5 +158,21 @@ def expand(args: list[str]) -> tuple[list[str], list[RunError]]:
 
 
 def inside(path: str, root: str) -> bool:
-    real, base = os.path.realpath(path), os.path.realpath(root)
-    return real == base or real.startswith(base + os.sep)
+    """Does ``path``, symbolic links resolved, stay under ``root``?"""
+    return _within(os.path.realpath(path), _realpath(root))
+
+
+def file_inside(path: str, root: str) -> bool:
+    """``inside`` for a file, resolving its directory once per directory (thousands of files)."""
+    directory, name = os.path.split(path)
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(_realpath(directory), name)
+    return _within(real, _realpath(root))
+
+
+@functools.lru_cache(maxsize=4096)
+def _realpath(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _within(real: str, base: str) -> bool:
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)

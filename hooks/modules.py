@@ -55,6 +55,7 @@ class Module:
     pending_variables: dict[str, list[_Pending]] = field(default_factory=dict)
     pending_locals: list[_Pending] = field(default_factory=list)
     pending_calls: list[_Pending] = field(default_factory=list)
+    pending_servers: list[_Pending] = field(default_factory=list)
 
     def variable(self, name: str) -> s.Block | None:
         for pending in self.pending_variables.pop(name, []):
@@ -69,6 +70,11 @@ class Module:
                 self.pending_locals.remove(pending)
                 self._parse(pending)
         return self.locals.get(name)
+
+    def servers(self) -> list[s.Block]:
+        while self.pending_servers:
+            self._parse(self.pending_servers.pop(0))
+        return [b for b in self.resources if b.labels[0] in SERVER_TYPES and len(b.labels) > 1]
 
     def calls(self) -> list[s.Block]:
         while self.pending_calls:
@@ -132,8 +138,10 @@ def load(directory: str, sources: list[Source], child_relevant: Callable[[str], 
             continue
         for c in chunks:
             pending = _Pending(src, c)
-            if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES + SERVER_TYPES:
+            if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
                 mod._parse(pending)
+            elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
+                mod.pending_servers.append(pending)  # only --require-explicit reads servers
             elif c.type == 'variable' and c.labels:
                 mod.pending_variables.setdefault(c.labels[0], []).append(pending)
             elif c.type == 'locals':

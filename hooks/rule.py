@@ -142,7 +142,7 @@ def _server_ref(expr: s.Expr) -> str | None:
 
 def not_set(mod: Module, instances: list[Instance]) -> list[Result]:
     """``--require-explicit``: a server of ``mod`` that no log_disconnections configuration names."""
-    servers = [b for b in mod.resources if b.labels[0] in SERVER_TYPES and len(b.labels) > 1]
+    servers = mod.servers()
     covered: set[str] = set()
     for inst in instances:
         if inst.module is not mod:
