@@ -62,6 +62,10 @@ def may_configure(text: str) -> bool:
 
 
 def display(path: str) -> str:
+    """The path as printed: relative to the working directory when inside it."""
+    cwd = os.getcwd()
+    if path.startswith(cwd) and path[len(cwd):len(cwd) + 1] == os.sep:
+        return path[len(cwd) + 1:]  # the common case, without relpath's normalising
     rel = os.path.relpath(path)
     return path if rel.startswith('..') else rel
 
