@@ -257,3 +257,40 @@ def test_var_and_var_file_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert main(['--var-file', 'prod.tfvars', '--var', 'ld=on', 'main.tf']) == 0
     assert main(['--var', 'ld=OFF', 'main.tf']) == 1
     assert 'log_disconnections is "OFF"' in capsys.readouterr().out
+
+
+def test_terraform_json_and_tofu_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / 'main.tf.json').write_text('''{
+  "resource": {
+    "azurerm_postgresql_flexible_server_configuration": {
+      "ld": {
+        "name": "log_disconnections",
+        "server_id": "${azurerm_postgresql_flexible_server.main.id}",
+        "value": "${var.ld}"
+      }
+    }
+  }
+}
+''')
+    (tmp_path / 'variables.tf.json').write_text('{"variable": {"ld": {"default": "Off"}}}\n')
+    (tmp_path / 'other.tofu').write_text(single('"OFF"'))
+    monkeypatch.chdir(tmp_path)
+    assert main(['main.tf.json', 'other.tofu']) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f'main.tf.json:7:18: {FLEX}.ld: log_disconnections is "Off", expected "on" '
+        f'(value from variables.tf.json:1, default of var.ld) {ID}',
+        f'other.tofu:5:25: {SINGLE}.cfg: log_disconnections is "OFF", expected "on" {ID}',
+    ]
+    assert main(['--fix', 'main.tf.json', 'variables.tf.json']) == 1
+    assert (tmp_path / 'variables.tf.json').read_text() == '{"variable": {"ld": {"default": "on"}}}\n'
+
+
+def test_tfvars_json_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / 'main.tf').write_text(single('var.ld'))
+    (tmp_path / 'variables.tf').write_text('variable "ld" {\n  default = "on"\n}\n')
+    (tmp_path / 'terraform.tfvars.json').write_text('{\n  "ld": "off"\n}\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(['main.tf']) == 1
+    assert '(value from terraform.tfvars.json:2, var.ld)' in capsys.readouterr().out
