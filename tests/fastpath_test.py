@@ -1,0 +1,54 @@
+"""The shortcuts change nothing: the same output with the pre-scan and block splitting switched off.
+
+With ``may_configure`` always true, every directory is relevant; with
+``chunks`` always None, every file is parsed whole by python-hcl2. Whatever
+the fast path skips must not have held a finding.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks import corpus
+from hooks import check, files, scan
+from hooks.check_postgresql_log_disconnections import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / 'examples'
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[str, str]:
+    capsys.readouterr()
+    main(['--unresolved', 'warn', *args])
+    fast = capsys.readouterr().out
+    with monkeypatch.context() as m:
+        m.setattr(files, 'may_configure', lambda text: True)
+        m.setattr(check, '_relevant', lambda sources, child: True)
+        m.setattr(scan, 'chunks', lambda text: None)
+        main(['--unresolved', 'warn', *args])
+    return fast, capsys.readouterr().out
+
+
+@pytest.mark.parametrize('seed', [0, 3])
+def test_generated_monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                           seed: int) -> None:
+    c = corpus.generate(tmp_path / 'repo', scale=0.05, seed=seed, all_styles=True)
+    monkeypatch.chdir(c.root)
+    fast, slow = _both(monkeypatch, capsys, list(c.files))
+    assert fast == slow
+    assert fast  # the corpus holds findings: the comparison is not between two empty outputs
+
+
+def test_examples_and_test_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / 'examples')
+    from tests.shapes_test import CASES
+    for i, (case_files, _args, _expected) in enumerate(CASES.values()):
+        for name, text in case_files.items():
+            (tmp_path / f'case{i:02d}' / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / f'case{i:02d}' / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    fast, slow = _both(monkeypatch, capsys, ['.'])
+    assert fast == slow
+    assert fast.count('\n') > 10
