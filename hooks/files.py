@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 from hooks.results import RunError
 
-TF_SUFFIXES = ('.tf', '.tf.json', '.tofu', '.tofu.json')
-VARS_SUFFIXES = ('.tfvars', '.tfvars.json')
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
 
 
