@@ -50,8 +50,8 @@ class _Run:
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
             if not files.file_inside(path, self.boundary):
-                self.sources[path] = RunError(files.display(path),
-                                              'symbolic link points outside the repository: not followed',
+                what = 'symbolic link points outside' if os.path.islink(path) else 'is outside'
+                self.sources[path] = RunError(files.display(path), f'{what} the repository: not followed',
                                               kind='boundary')
             else:
                 self.sources[path] = files.read(path)
@@ -67,7 +67,7 @@ class _Run:
             if os.path.isdir(directory) and files.inside(directory, self.boundary):
                 paths = files.siblings(directory) + self.passed_in.get(directory, [])
                 self._relevant[directory] = _relevant(self._readable(paths),
-                                                      lambda src: self.relevant(_join(directory, src)))
+                                                      lambda src: self._call_matters(_join(directory, src)))
         return self._relevant[directory]
 
     def track(self, directories: list[str]) -> None:
@@ -98,8 +98,12 @@ class _Run:
         if directory not in self.modules:
             self.modules[directory] = modules.load(
                 directory, self._readable(self.dir_files(directory)),
-                lambda src: self.relevant(_join(directory, src)))
+                lambda src: self._call_matters(_join(directory, src)))
         return self.modules[directory]
+
+    def _call_matters(self, directory: str) -> bool:
+        """A module call is parsed when its source may matter, or when it is not followed (to say so)."""
+        return not os.path.isdir(directory) or not files.inside(directory, self.boundary) or self.relevant(directory)
 
     def child(self, directory: str) -> Module | str:
         """A called module's directory: the module, or why it is not followed ('' = nothing to check)."""

@@ -29,7 +29,7 @@ from hooks.values import (
     type_name,
 )
 
-MAX_STEPS = 200_000  # evaluation budget per resource instance
+MAX_STEPS = 100_000  # evaluation steps for one module tree: real modules take hundreds
 
 
 class Scope(Protocol):

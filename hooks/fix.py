@@ -225,8 +225,13 @@ def apply(report: Report) -> list[str]:
     passed = set(report.files)
     edits, notes = edits_for(report.results, passed)
     expected = _expected(report.results, passed)
+    broken = {e.path: e for e in report.errors if e.kind in ('parse', 'limit')}
     changed: list[str] = []
     for path in sorted(edits):
+        if path in broken:  # a file that does not parse is never rewritten
+            e = broken[path]
+            notes.append(Note(path, e.line, e.column, 'not fixed: part of this file could not be parsed'))
+            continue
         done = _fix_file(path, edits[path], expected)
         if isinstance(done, Note):
             notes.append(done)

@@ -20,6 +20,7 @@ from hooks.results import Note
 from hooks.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_num, to_str
 
 MAX_MODULE_DEPTH = 16
+MAX_INSTANCES = 10_000  # resource and module instances in one module tree: more is generated, not written
 _META_ARGS = ('source', 'version', 'count', 'for_each', 'providers', 'depends_on')
 
 
@@ -39,6 +40,19 @@ class Instance:
 
 
 @dataclass
+class Limits:
+    """What one module tree may cost: evaluation steps and instances, shared by all its modules."""
+
+    budget: Budget = field(default_factory=Budget)
+    instances: int = 0
+
+    def take(self, n: int) -> bool:
+        """Count ``n`` more instances; False when that goes over the bound."""
+        self.instances += n
+        return self.instances <= MAX_INSTANCES
+
+
+@dataclass
 class Settings:
     """Root-module inputs from the command line, in the order given."""
 
@@ -51,8 +65,9 @@ def _key(v: str | int) -> str:
 
 class ModuleScope:
     def __init__(self, mod: Module, inputs: dict[str, Value] | None, settings: Settings,
-                 call_site: s.Span | None = None) -> None:
+                 call_site: s.Span | None = None, limits: Limits | None = None) -> None:
         self.mod = mod
+        self.limits = limits or Limits()
         self.inputs = inputs  # None: a root module
         self.settings = settings
         self.call_site = call_site
@@ -91,7 +106,7 @@ class ModuleScope:
         else:
             for _path, attrs in reversed(self.mod.tfvars):
                 if name in attrs:
-                    given = evaluate(attrs[name].expr, _NoScope())
+                    given = evaluate(attrs[name].expr, _NoScope(), budget=self.limits.budget)
                     break
         type_expr = type_attr.expr if type_attr is not None else None
         if given is not None:
@@ -104,7 +119,7 @@ class ModuleScope:
             else:
                 missing = Unknown(f'var.{name} has no default')
             return type_defaults(type_expr, missing, f'var.{name}')
-        return with_type_defaults(evaluate(default.expr, _NoScope()), type_expr)
+        return with_type_defaults(evaluate(default.expr, _NoScope(), budget=self.limits.budget), type_expr)
 
     def local(self, name: str) -> Value:
         return self._guard(f'local.{name}', lambda: self._local(name), self._locals)
@@ -113,8 +128,7 @@ class ModuleScope:
         attr = self.mod.local(name)
         if attr is None:
             return Unknown(f'local.{name} is not defined')
-        v = evaluate(attr.expr, self)
-        return v
+        return evaluate(attr.expr, self, budget=self.limits.budget)
 
 
 def _type_call(type_expr: s.Expr | None) -> tuple[str, tuple[s.Expr, ...]]:
@@ -215,7 +229,7 @@ def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str,
     count = block.attr('count')
     for_each = block.attr('for_each')
     if count is not None:
-        v = evaluate(count.expr, scope)
+        v = evaluate(count.expr, scope, budget=scope.limits.budget)
         if isinstance(v, Unknown):
             return Unknown(f'count is unknown: {v.reason}')
         n = to_num(v)  # Terraform converts "3" too
@@ -225,7 +239,7 @@ def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str,
             return Unknown(f'count too large to evaluate ({n})')
         return [(f'[{i}]', {'count': Val({'index': Val(i)})}) for i in range(int(n))]
     if for_each is not None:
-        v = evaluate(for_each.expr, scope)
+        v = evaluate(for_each.expr, scope, budget=scope.limits.budget)
         if isinstance(v, Unknown):
             return Unknown(f'for_each is unknown: {v.reason}')
         if isinstance(v.v, dict):
@@ -250,16 +264,18 @@ def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -
     if expr is None:
         return Unknown('not set')
     try:
-        return evaluate(expr, scope, bindings, Budget())
+        return evaluate(expr, scope, bindings, scope.limits.budget)
     except EvalError as e:
         return Unknown(f'Terraform would fail: {e.reason}')
 
 
 def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
            notes: list[Note], *, inputs: dict[str, Value] | None = None, prefix: str = '',
-           callers: tuple[s.Span, ...] = (), stack: tuple[str, ...] = ()) -> list[Instance]:
+           callers: tuple[s.Span, ...] = (), stack: tuple[str, ...] = (),
+           limits: Limits | None = None) -> list[Instance]:
     """Every configuration resource instance of ``mod`` and of the local modules it calls."""
-    scope = ModuleScope(mod, inputs, settings, callers[-1] if callers else None)
+    limits = limits or Limits()
+    scope = ModuleScope(mod, inputs, settings, callers[-1] if callers else None, limits)
     out: list[Instance] = []
     for block in mod.resources:
         rtype = block.labels[0]
@@ -276,6 +292,8 @@ def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
             exp = _expansions(block, scope)
         except EvalError as e:
             exp = Unknown(f'Terraform would fail: {e.reason}')
+        if not isinstance(exp, Unknown) and not limits.take(len(exp)):
+            exp = Unknown(f'too many instances to evaluate (more than {MAX_INSTANCES} in this module tree)')
         if isinstance(exp, Unknown):
             out.append(Instance(rtype, base, block, mod, exp, None, callers, False, exp.reason))
             continue
@@ -299,16 +317,19 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
         return []  # registry, git or URL sources are not followed
     child_dir = os.path.normpath(os.path.join(mod.directory, source))
     where = call.span
-    if child_dir in stack or child_dir == mod.directory or len(stack) >= MAX_MODULE_DEPTH:
-        notes.append(Note(where.path, where.line, where.column,
-                          f'module "{call.labels[0]}" calls itself (through {source}): not followed'))
+
+    def note(text: str) -> list[Instance]:
+        notes.append(Note(where.path, where.line, where.column, f'module "{call.labels[0]}" {text}'))
         return []
+
+    here = os.path.realpath(mod.directory)
+    if os.path.realpath(child_dir) in (*stack, here):  # through a symbolic link too
+        return note(f'calls itself (through {source}): not followed')
+    if len(stack) >= MAX_MODULE_DEPTH:
+        return note(f'is more than {MAX_MODULE_DEPTH} module calls deep: not followed')
     child = load(child_dir)
     if isinstance(child, str):
-        if child:
-            notes.append(Note(where.path, where.line, where.column,
-                              f'module "{call.labels[0]}" source {source} {child}'))
-        return []
+        return note(f'source {source} {child}') if child else []
     name = call.labels[0]
     try:
         exp = _expansions(call, scope)
@@ -317,9 +338,11 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
     if isinstance(exp, Unknown):
         # instances unknown: evaluate once, with each/count themselves unknown
         exp = [('[*]', {'each': exp, 'count': exp})]
+    if not scope.limits.take(len(exp)):
+        return note(f'has too many instances to evaluate (more than {MAX_INSTANCES} in this module tree)')
     out: list[Instance] = []
     for suffix, bindings in exp:
         inputs = {a.name: _eval(a.expr, scope, bindings) for a in call.attributes if a.name not in _META_ARGS}
         out.extend(expand(child, settings, load, notes, inputs=inputs, prefix=f'{prefix}module.{name}{suffix}.',
-                          callers=(*callers, where), stack=(*stack, mod.directory)))
+                          callers=(*callers, where), stack=(*stack, here), limits=scope.limits))
     return out

@@ -179,7 +179,8 @@ def _shown(result: Result, unresolved: str) -> bool:
 
 
 def _fixable(result: Result) -> bool:
-    return result.status == 'noncompliant' and result.fixable and not result.shared
+    """What --fix rewrites: a non-compliant, unsuppressed literal that feeds nothing else."""
+    return result.status == 'noncompliant' and result.fixable and not result.shared and not result.suppressed
 
 
 def _error_message(error: RunError) -> str:
