@@ -48,8 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hooks import fix
 
         fixed = fix.apply(result)
-        for path in fixed:  # on stderr when stdout carries a JSON or SARIF document
-            print(f'Fixing {path}', file=sys.stdout if args.format == 'text' else sys.stderr)
+        if args.format == 'text':  # JSON and SARIF list the fixed files in the document
+            for path in fixed:
+                print(f'Fixing {path}')
         if fixed:  # report what is left, as it now stands
             notes = result.notes
             result = check.run(args.filenames, opts)

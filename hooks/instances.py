@@ -21,6 +21,7 @@ from hooks.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_nu
 
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # resource and module instances in one module tree: more is generated, not written
+_TOO_MANY = f'too many instances to evaluate (more than {MAX_INSTANCES} in this module tree)'
 _META_ARGS = ('source', 'version', 'count', 'for_each', 'providers', 'depends_on')
 
 
@@ -235,13 +236,15 @@ def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str,
         n = to_num(v)  # Terraform converts "3" too
         if n < 0 or not float(n).is_integer():
             return Unknown(f'count is not a whole number: {n!r}: Terraform would fail')
-        if n > 10_000:
-            return Unknown(f'count too large to evaluate ({n})')
+        if scope.limits.instances + n > MAX_INSTANCES:
+            return Unknown(_TOO_MANY)
         return [(f'[{i}]', {'count': Val({'index': Val(i)})}) for i in range(int(n))]
     if for_each is not None:
         v = evaluate(for_each.expr, scope, budget=scope.limits.budget)
         if isinstance(v, Unknown):
             return Unknown(f'for_each is unknown: {v.reason}')
+        if isinstance(v.v, (dict, list)) and scope.limits.instances + len(v.v) > MAX_INSTANCES:
+            return Unknown(_TOO_MANY)
         if isinstance(v.v, dict):
             return [(f'[{_key(k)}]', {'each': Val({'key': Val(k), 'value': inherit(x, v)})})
                     for k, x in sorted(v.v.items())]
@@ -293,7 +296,7 @@ def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
         except EvalError as e:
             exp = Unknown(f'Terraform would fail: {e.reason}')
         if not isinstance(exp, Unknown) and not limits.take(len(exp)):
-            exp = Unknown(f'too many instances to evaluate (more than {MAX_INSTANCES} in this module tree)')
+            exp = Unknown(_TOO_MANY)
         if isinstance(exp, Unknown):
             out.append(Instance(rtype, base, block, mod, exp, None, callers, False, exp.reason))
             continue
@@ -339,7 +342,7 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
         # instances unknown: evaluate once, with each/count themselves unknown
         exp = [('[*]', {'each': exp, 'count': exp})]
     if not scope.limits.take(len(exp)):
-        return note(f'has too many instances to evaluate (more than {MAX_INSTANCES} in this module tree)')
+        return note(f'has {_TOO_MANY}')
     out: list[Instance] = []
     for suffix, bindings in exp:
         inputs = {a.name: _eval(a.expr, scope, bindings) for a in call.attributes if a.name not in _META_ARGS}

@@ -505,6 +505,8 @@ def _sarif(report: Report, unresolved: str, tool_version: str) -> str:
     }
     if notifications:
         invocation['toolExecutionNotifications'] = notifications
+    if report.fixed:  # --fix: the files it rewrote
+        invocation['properties'] = {'fixed': sorted(report.fixed)}
     doc = {
         '$schema': SARIF_SCHEMA,
         'version': '2.1.0',
