@@ -161,5 +161,5 @@ def not_set(mod: Module, instances: list[Instance]) -> list[Result]:
             continue
         out.append(Result(status='noncompliant', address=address, resource_type=b.labels[0],
                           location=b.span, block=b.span,
-                          reason='log_disconnections is not set for this server: the server default applies'))
+                          reason='no configuration resource sets it for this server; the server default applies'))
     return out
