@@ -155,3 +155,68 @@ def test_self_reference_in_locals_is_unknown_not_recursion() -> None:
     scope = ModuleScope(mod, None, Settings())
     v = scope.local('a')
     assert isinstance(v, Unknown) and 'refers to itself' in v.reason
+
+
+@pytest.mark.parametrize(('src', 'expected'), (
+    ('title("log disconnections")', 'Log Disconnections'),
+    ('trimprefix("pg-on", "pg-")', 'on'),
+    ('trimsuffix("on-pg", "-pg")', 'on'),
+    ('trim("--on--", "-")', 'on'),
+    ('startswith("log_x", "log_")', True),
+    ('endswith("log_x", "_y")', False),
+    ('strrev("no")', 'on'),
+    ('substr("xonx", 1, 2)', 'on'),
+    ('substr("xxon", -2, -1)', 'on'),
+    ('split(",", "a,b")', ['a', 'b']),
+    ('join("-", ["a", "b"], ["c"])', 'a-b-c'),
+    ('length("four")', 4),
+    ('tobool("true")', True),
+    ('tostring(5)', '5'),
+    ('tonumber("2")', 2),
+    ('abs(-2)', 2),
+    ('floor(1.5)', 1),
+    ('ceil(1.2)', 2),
+    ('signum(-3)', -1),
+    ('min(3, 1)', 1),
+    ('distinct(["a", "a", "b"])', ['a', 'b']),
+    ('compact(["a", "", null])', ['a']),
+    ('reverse([1, 2])', [2, 1]),
+    ('slice(["a", "b", "c"], 1, 2)', ['b']),
+    ('coalescelist([], ["x"])', ['x']),
+    ('setunion(["b"], ["a", "b"])', ['a', 'b']),
+    ('jsondecode("{\\"a\\": [1]}")', {'a': [1]}),
+    ('index(["a", "b"], "b")', 1),
+    ('sort(["b", "a"])', ['a', 'b']),
+    ('format("%q %t %5.1f %%", "x", true, 1.25)', '"x" true   1.2 %'),
+    ('"${1 + 2}" == 3', True),
+    ('!(1 < 2) || 2 >= 2 && 1 <= 1', True),
+    ('[for i, v in ["a", "b"] : "${i}${v}"]', ['0a', '1b']),
+    ('{ for k, v in { a = 1 } : upper(k) => v * 2 }', {'A': 2}),
+    ('var.objs.*.name', ['log_disconnections', 'x']),
+    ('null[*]', []),
+))
+def test_more_functions_and_operators(src: str, expected: object) -> None:
+    assert ev(src) == expected
+
+
+@pytest.mark.parametrize('src', (
+    'upper(null)',
+    'join(",")',
+    'element([], 0)',
+    'index(["a"], "z")',
+    'one(["a", "b"])',
+    'range(1, 2, 0)',
+    'jsondecode("{")',
+    'format("%d")',
+    'tobool("maybe")',
+    'replace("a", "/[/", "b")',
+    'lower(["a"])',
+    '{ for v in ["a", "a"] : v => v }',
+    '1 + "x"',
+    'var.m[0]',
+    'toset(["a"])[0]',
+    'true.x',
+))
+def test_more_terraform_errors(src: str) -> None:
+    with pytest.raises(EvalError):
+        ev(src)
