@@ -422,3 +422,22 @@ def test_mutations(op: tuple[object, ...], expected: bytes) -> None:
     assert fuzz.mutate(b'abcdef', op) == expected
     assert fuzz.mutate(b'a\nb\r\nc', ('crlf',)) == b'a\r\nb\r\nc'
     assert fuzz.mutate(b'count = 3\nx = 12\n', ('number', 11, 10_001)) == b'count = 3\nx = 10001\n'
+
+
+MULTI_LINE_STRING = b'''resource "azurerm_postgresql_configuration" "x" {
+  name  = "log_disconnections"
+  value = "off
+"
+}
+'''
+
+
+@pytest.mark.xfail(strict=True, reason='a quoted string split over lines (Terraform: "Invalid multi-line string"; '
+                                       'python-hcl2 takes it) is judged and called fixable, and --fix then says '
+                                       '"no longer the literal that was checked (changed since?)"')
+def test_a_quoted_string_over_two_lines(workdir: Path) -> None:
+    # found by python -m benchmarks.fuzz --seed 1 (input 16102: a conflict marker inserted in a string)
+    with fresh_dir(workdir) as root:
+        fuzz.write_files(root, {'main.tf': MULTI_LINE_STRING})
+        out = fuzz.check_case(root, ['--fix', 'main.tf'], limit=LIMIT)  # fixable means --fix can rewrite it
+        assert 'changed since' not in out
