@@ -88,6 +88,7 @@ def _require(ok: object, message: str) -> None:
 #   PATH: cannot read: REASON
 #   PATH[:LINE[:COL]]: note: TEXT
 #   PATH: symbolic link points outside the repository: not followed
+#   PATH: is outside the repository: not followed
 #   PATH: --var-file is outside the repository: not read
 #   PATH: internal error while checking this module (TYPE: TEXT); please report it
 #   Fixing PATH
@@ -101,7 +102,7 @@ LINE_RE = re.compile(
     rf'|(?P<suppressed>suppressed \([^\n]+?\): [^\n]+ \[{RULE_ID}\])'
     rf'|(?P<finding>[^\n]+: log_disconnections is [^\n]+ \[{RULE_ID}\])'
     r'|(?P<error>cannot parse Terraform: [^\n]+|cannot read: [^\n]+'
-    r'|symbolic link points outside the repository: not followed'
+    r'|(?:symbolic link points|is) outside the repository: not followed'
     r'|--var-file is outside the repository: not read)'
     r'|(?P<internal>internal error while checking this module \([^\n]+\); please report it)'
     r'|(?P<note>note: [^\n]+))')

@@ -263,7 +263,12 @@ class _Convert:
         for part in self.rules(rule):
             inner = part.children[0]
             if not hasattr(inner, 'children'):  # STRING_CHARS and escaped ${ / %{
-                parts.append(_unescape(str(inner.value)))
+                raw = str(inner.value)
+                if '\n' in raw:  # python-hcl2 takes it; Terraform says "Invalid multi-line string"
+                    line = self.span(part).line + raw[:raw.index('\n')].count('\n')
+                    raise ParseError('invalid multi-line string: a quoted string cannot span lines', line,
+                                     self.span(part).column)
+                parts.append(_unescape(raw))
             elif inner.lark_name() == 'interpolation':
                 parts.append(self.expr(self.rules(inner)[0]))
             else:

@@ -178,9 +178,12 @@ def _shown(result: Result, unresolved: str) -> bool:
     return result.status == 'noncompliant' or unresolved != 'ignore'
 
 
-def _fixable(result: Result) -> bool:
-    """What --fix rewrites: a non-compliant, unsuppressed literal that feeds nothing else."""
-    return result.status == 'noncompliant' and result.fixable and not result.shared and not result.suppressed
+def _fixable(result: Result, files: frozenset[str]) -> bool:
+    """What --fix rewrites in this run: a non-compliant, unsuppressed literal that feeds nothing
+    else, in a file that was passed (only the process given a file writes it)."""
+    literal = result.origin if result.origin is not None else result.location
+    return (result.status == 'noncompliant' and result.fixable and not result.shared and not result.suppressed
+            and literal.path in files)
 
 
 def _error_message(error: RunError) -> str:
@@ -253,7 +256,7 @@ def _status(result: Result) -> str:
     return 'suppressed' if result.suppressed else result.status
 
 
-def _result_json(r: Result) -> dict[str, Json]:
+def _result_json(r: Result, files: frozenset[str]) -> dict[str, Json]:
     loc = r.location
     origin = None
     if r.origin is not None:
@@ -279,7 +282,7 @@ def _result_json(r: Result) -> dict[str, Json]:
         'status': _status(r),
         'verdict': r.status,
         'suppression': r.suppressed or None,
-        'fixable': _fixable(r),
+        'fixable': _fixable(r, files),
         'message': message(r),
         'rule_id': RULE_ID,
     }
@@ -303,7 +306,7 @@ def _json(report: Report) -> str:
     doc = {
         'version': 1,
         'rule': {'id': RULE_ID, 'name': RULE_NAME, 'severity': SEVERITY, 'cwe': CWE, 'cis': CIS},
-        'results': [_result_json(r) for r in results],
+        'results': [_result_json(r, frozenset(report.files)) for r in results],
         'errors': [
             {
                 'file': e.path, 'line': e.line, 'column': e.column, 'kind': e.kind,
@@ -374,7 +377,7 @@ def _fingerprint(r: Result) -> str:
     return hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
 
 
-def _sarif_result(r: Result) -> dict[str, Json]:
+def _sarif_result(r: Result, files: frozenset[str]) -> dict[str, Json]:
     out: dict[str, Json] = {
         'ruleId': RULE_ID,
         'ruleIndex': 0,
@@ -405,7 +408,7 @@ def _sarif_result(r: Result) -> dict[str, Json]:
     if r.suppressed:
         out['suppressions'] = [{'kind': 'inSource', 'justification': r.suppressed}]
     literal = r.origin if r.origin is not None else r.location
-    if _fixable(r) and _region(literal):
+    if _fixable(r, files) and _region(literal):
         out['fixes'] = [{
             'description': {'text': 'Set log_disconnections to "on"'},
             'artifactChanges': [{
@@ -531,7 +534,7 @@ def _sarif(report: Report, unresolved: str, tool_version: str) -> str:
             }],
             'invocations': [invocation],
             'columnKind': 'unicodeCodePoints',
-            'results': [_sarif_result(r) for r in results],
+            'results': [_sarif_result(r, frozenset(report.files)) for r in results],
         }],
     }
     return json.dumps(doc, indent=2, allow_nan=False) + '\n'

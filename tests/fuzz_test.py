@@ -370,9 +370,7 @@ FROM_A_DEFAULT = {
 
 @pytest.mark.parametrize(('files', 'expected_rc'), (
     ({'main.tf': SUPPRESSED}, 0),
-    pytest.param(FROM_A_DEFAULT, 1, marks=pytest.mark.xfail(  # only main.tf is passed; the "off" is in variables.tf
-        strict=True, reason='JSON says "fixable": true for a literal in a file that was not passed, which --fix '
-                            'leaves alone (report.py: fixable is "what --fix rewrites")')),
+    (FROM_A_DEFAULT, 1),  # only main.tf is passed; the "off" is in variables.tf
 ), ids=('suppressed', 'not-passed'))
 def test_json_fixable_is_what_fix_rewrites(workdir: Path, files: dict[str, bytes], expected_rc: int) -> None:
     with fresh_dir(workdir) as root:
@@ -432,12 +430,11 @@ MULTI_LINE_STRING = b'''resource "azurerm_postgresql_configuration" "x" {
 '''
 
 
-@pytest.mark.xfail(strict=True, reason='a quoted string split over lines (Terraform: "Invalid multi-line string"; '
-                                       'python-hcl2 takes it) is judged and called fixable, and --fix then says '
-                                       '"no longer the literal that was checked (changed since?)"')
 def test_a_quoted_string_over_two_lines(workdir: Path) -> None:
     # found by python -m benchmarks.fuzz --seed 1 (input 16102: a conflict marker inserted in a string)
     with fresh_dir(workdir) as root:
         fuzz.write_files(root, {'main.tf': MULTI_LINE_STRING})
         out = fuzz.check_case(root, ['--fix', 'main.tf'], limit=LIMIT)  # fixable means --fix can rewrite it
         assert 'changed since' not in out
+        assert out.splitlines() == [
+            'main.tf:3:12: cannot parse Terraform: invalid multi-line string: a quoted string cannot span lines']

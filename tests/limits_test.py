@@ -319,8 +319,6 @@ def test_a_sibling_symlink_pointing_outside_feeds_nothing(repo: Path) -> None:
         f'var.x is not declared in repo/ {ID}'])
 
 
-@pytest.mark.xfail(strict=True, reason='a regular file outside the repository, passed by path, is reported as '
-                                       '"symbolic link points outside the repository"')
 def test_a_file_outside_the_repository_passed_by_path(repo: Path) -> None:
     write(repo.parent, {'outside.tf': cfg('"off"')})
     rc, lines = run(repo, '../outside.tf')

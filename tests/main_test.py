@@ -58,7 +58,10 @@ def test_json_and_output_file(module: Path, capsys: pytest.CaptureFixture[str]) 
     (result,) = data['results']
     assert (result['file'], result['line'], result['column'], result['status']) == ('main.tf', 4, 15, 'noncompliant')
     assert result['origin']['file'] == 'variables.tf' and result['origin']['line'] == 2
-    assert result['value'] == 'OFF' and result['fixable'] is True and result['rule_id'] == ID
+    assert result['value'] == 'OFF' and result['rule_id'] == ID
+    assert result['fixable'] is False  # the literal is in variables.tf, which this run was not given
+    assert main(['--format', 'json', '--output', 'report.json', 'main.tf', 'variables.tf']) == 1
+    assert json.loads((module / 'report.json').read_text())['results'][0]['fixable'] is True
 
 
 def test_sarif_output(module: Path, capsys: pytest.CaptureFixture[str]) -> None:

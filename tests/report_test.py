@@ -346,6 +346,7 @@ SAMPLE = Report(
     errors=[RunError('bad.tf', 'Unexpected token', 3, 4)],
     notes=[Note('main.tf', 30, 1, 'module source is a registry module: not followed')],
     fixed=['variables.tf'],
+    files=['main.tf', 'modules/db/main.tf', 'variables.tf'],
 )
 
 
@@ -583,8 +584,15 @@ def test_sarif_validates_and_reports_everything() -> None:
     ]
 
 
+def test_no_fix_for_a_literal_in_a_file_that_was_not_passed() -> None:
+    report = Report(results=[res(value='off', fixable=True)], files=['other.tf'])
+    (result,) = sarif(report)['runs'][0]['results']
+    assert 'fixes' not in result
+    assert json.loads(render(report, 'json'))['results'][0]['fixable'] is False
+
+
 def test_sarif_fix_in_the_block_itself() -> None:
-    doc = sarif(Report(results=[res(value='off', fixable=True)]))
+    doc = sarif(Report(results=[res(value='off', fixable=True)], files=['main.tf']))
     (result,) = doc['runs'][0]['results']
     (change,) = result['fixes'][0]['artifactChanges']
     assert change == {
