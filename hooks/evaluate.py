@@ -97,9 +97,9 @@ class _Eval:
         self.budget = budget
 
     def eval(self, e: s.Expr, b: dict[str, Value]) -> Value:
-        self.budget.spend()
-        if isinstance(e, s.Lit):
+        if isinstance(e, s.Lit):  # free: a literal name is known even when the budget is spent
             return Val(e.value, e.span, True)
+        self.budget.spend()
         if isinstance(e, s.Template):
             return self.template(e, b)
         if isinstance(e, (s.Ref, s.GetAttr)) and (ref := self.reference(e, b)) is not None:

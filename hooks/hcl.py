@@ -208,7 +208,11 @@ class _Convert:
             op_rule, right = self.rules(term)
             return s.BinOp(str(self.tokens(op_rule)[0].value), self.expr(left), self.expr(right), sp)
         if kind == 'unary_op':
-            return s.UnOp(str(self.tokens(rule)[0].value), self.expr(kids[0]), sp)
+            op, operand = str(self.tokens(rule)[0].value), self.expr(kids[0])
+            if op == '-' and isinstance(operand, s.Lit) and isinstance(operand.value, (int, float)) \
+                    and not isinstance(operand.value, bool):
+                return s.Lit(-operand.value, sp)  # `-1` is a literal: --fix may rewrite it
+            return s.UnOp(op, operand, sp)
         if kind == 'tuple':
             return s.TupleExpr(tuple(self.expr(k) for k in kids), sp)
         if kind == 'object':
