@@ -220,7 +220,7 @@ def test_modules_that_call_each_other_are_a_note(repo: Path) -> None:
 def test_a_module_that_calls_itself_through_a_symlink_is_a_note(repo: Path) -> None:
     write(repo, {'m/main.tf': cfg('"off"') + 'module "again" {\n  source = "./sub"\n}\n'})
     os.symlink('.', repo / 'm' / 'sub')
-    rc, lines = run(repo, 'm/main.tf', limit=10)
+    rc, lines = run(repo, 'm/main.tf')
     assert (rc, lines) == (1, [
         f'm/main.tf:4:25: azurerm_postgresql_configuration.x: log_disconnections is "off", expected "on" {ID}',
         'm/main.tf:6:1: note: module "again" calls itself (through ./sub): not followed',
@@ -248,7 +248,7 @@ def test_a_chain_of_modules_deeper_than_the_limit_is_a_note(repo: Path) -> None:
 def test_nested_counts_are_bounded(repo: Path) -> None:
     write(repo, {'main.tf': 'module "db" {\n  count  = 1000\n  source = "./db"\n}\n',
                  'db/main.tf': cfg('"off"').replace('  name ', '  count               = 1000\n  name ')})
-    assert run(repo, 'main.tf', 'db/main.tf', limit=3) == (1, [
+    assert run(repo, 'main.tf', 'db/main.tf') == (1, [
         f'db/main.tf:5:25: module.db[0].azurerm_postgresql_configuration.x[0]: log_disconnections is "off", '
         f'expected "on" (module call at main.tf:1) {ID}',
         f'db/main.tf:5:25: unverified: module.db[9].azurerm_postgresql_configuration.x: cannot tell which '
@@ -259,7 +259,7 @@ def test_nested_counts_are_bounded(repo: Path) -> None:
 def test_an_expensive_value_under_count_is_bounded(repo: Path) -> None:
     value = 'length([for i in range(10000) : [for j in range(10000) : j]])'
     write(repo, {'main.tf': cfg(value).replace('  name ', '  count               = 50\n  name ')})
-    rc, lines = run(repo, 'main.tf', limit=3)
+    rc, lines = run(repo, 'main.tf')
     assert rc == 0
     assert lines[0] == (f'main.tf:5:25: unverified: azurerm_postgresql_configuration.x[0]: value cannot be '
                         f'determined: evaluation too large (step budget exhausted) {ID}')
