@@ -46,6 +46,7 @@ class _Run:
         self.tracked: set[str] = set()
         self.tracked_dirs: set[str] = set()
         self._relevant: dict[str, bool] = {}
+        self._siblings: dict[str, list[str]] = {}
 
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
@@ -57,6 +58,12 @@ class _Run:
                 self.sources[path] = files.read(path)
         return self.sources[path]
 
+    def siblings(self, directory: str) -> list[str]:
+        """A directory's Terraform and tfvars files, listed once per run."""
+        if directory not in self._siblings:
+            self._siblings[directory] = files.siblings(directory)
+        return self._siblings[directory]
+
     def _readable(self, paths: list[str]) -> list[files.Source]:
         return [x for x in map(self.read, paths) if isinstance(x, files.Source)]
 
@@ -65,7 +72,7 @@ class _Run:
         if directory not in self._relevant:
             self._relevant[directory] = False  # a module calling itself: decided by the rest
             if os.path.isdir(directory) and files.inside(directory, self.boundary):
-                paths = files.siblings(directory) + self.passed_in.get(directory, [])
+                paths = self.siblings(directory) + self.passed_in.get(directory, [])
                 self._relevant[directory] = _relevant(self._readable(paths),
                                                       lambda src: self._call_matters(_join(directory, src)))
         return self._relevant[directory]
@@ -84,7 +91,7 @@ class _Run:
 
     def dir_files(self, directory: str) -> list[str]:
         """The files that feed a directory's verdict: tracked ones in git, all of them outside."""
-        paths = files.siblings(directory)
+        paths = list(self.siblings(directory))
         known = set(paths)
         paths += [p for p in self.passed_in.get(directory, []) if p not in known]
         self.track([directory])
@@ -133,30 +140,22 @@ def _cli_value(text: str) -> Value:
     """``--var name=VALUE``: HCL for a list or map, as Terraform does, else a plain string."""
     from hooks import hcl
     from hooks.evaluate import evaluate
+    from hooks.instances import Constant
     from hooks.values import Val
 
     if text.lstrip().startswith(('{', '[')):
         try:
             body = hcl.parse(f'v = {text}\n', '<--var>')
-            return evaluate(body.attributes[0].expr, _Const())
+            return evaluate(body.attributes[0].expr, Constant())
         except hcl.ParseError:
             pass
     return Val(text)
 
 
-class _Const:
-    def var(self, name: str) -> Value:
-        from hooks.values import Unknown
-
-        return Unknown(f'var.{name} cannot be used here')
-
-    local = var
-
-
 def _settings(opts: Options, run: _Run, report: Report) -> Settings:
     from hooks import modules
     from hooks.evaluate import evaluate
-    from hooks.instances import Settings
+    from hooks.instances import Constant, Settings
 
     settings = Settings()
     for path in opts.var_files:
@@ -173,7 +172,7 @@ def _settings(opts: Options, run: _Run, report: Report) -> Settings:
         attrs = modules.parse_tfvars(src, errors)
         report.errors.extend(errors)
         for name, attr in (attrs or {}).items():
-            settings.var_values[name] = evaluate(attr.expr, _Const())
+            settings.var_values[name] = evaluate(attr.expr, Constant())
     for name, text in opts.var_values:
         settings.var_values[name] = _cli_value(text)
     return settings
@@ -220,14 +219,14 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
 
     pre_commit = os.environ.get('PRE_COMMIT') == '1' if under_pre_commit is None else under_pre_commit
     report.results = _select(results, shown, pre_commit, root)
-    report.results = suppress.apply(report.results, {p: s.text for p, s in _texts(state).items()})
+    report.results = suppress.apply(report.results, _texts(state))
     report.notes = _dedupe_notes(report.notes, shown)
     report.errors = list(dict.fromkeys(report.errors))
     return report
 
 
-def _texts(state: _Run) -> dict[str, files.Source]:
-    return {s.path: s for s in state.sources.values() if isinstance(s, files.Source)}
+def _texts(state: _Run) -> dict[str, str]:
+    return {s.path: s.text for s in state.sources.values() if isinstance(s, files.Source)}
 
 
 def _dedupe_notes(notes: list[Note], shown: set[str]) -> list[Note]:

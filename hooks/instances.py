@@ -107,7 +107,7 @@ class ModuleScope:
         else:
             for _path, attrs in reversed(self.mod.tfvars):
                 if name in attrs:
-                    given = evaluate(attrs[name].expr, _NoScope(), budget=self.limits.budget)
+                    given = evaluate(attrs[name].expr, Constant(), budget=self.limits.budget)
                     break
         type_expr = type_attr.expr if type_attr is not None else None
         if given is not None:
@@ -120,7 +120,7 @@ class ModuleScope:
             else:
                 missing = Unknown(f'var.{name} has no default')
             return type_defaults(type_expr, missing, f'var.{name}')
-        return with_type_defaults(evaluate(default.expr, _NoScope(), budget=self.limits.budget), type_expr)
+        return with_type_defaults(evaluate(default.expr, Constant(), budget=self.limits.budget), type_expr)
 
     def local(self, name: str) -> Value:
         return self._guard(f'local.{name}', lambda: self._local(name), self._locals)
@@ -192,7 +192,7 @@ def _optional_default(attr_type: s.Expr) -> Value:
     _, args = _type_call(attr_type)
     if len(args) < 2:
         return Val(None)
-    return with_type_defaults(evaluate(args[1], _NoScope()), args[0])
+    return with_type_defaults(evaluate(args[1], Constant()), args[0])
 
 
 def type_defaults(type_expr: s.Expr | None, missing: Unknown, name: str) -> Value:
@@ -215,8 +215,8 @@ def type_defaults(type_expr: s.Expr | None, missing: Unknown, name: str) -> Valu
     return Val(out)
 
 
-class _NoScope:
-    """Variable defaults and tfvars are constant: they may not refer to anything."""
+class Constant:
+    """The scope of a constant: variable defaults, tfvars and ``--var`` values refer to nothing."""
 
     def var(self, name: str) -> Value:
         return Unknown(f'var.{name} cannot be used here')

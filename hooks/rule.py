@@ -93,7 +93,8 @@ def judge_all(instances: list[Instance]) -> list[Result]:
             name = inst.name.v if isinstance(inst.name, Val) else None
             if not (isinstance(name, str) and name.lower() == PARAMETER):
                 other_uses[(inst.value.origin.path, inst.value.origin.start)] += 1
-    texts = {p: src.text for i in instances for p, src in i.module.sources.items()}
+    modules = {id(i.module): i.module for i in instances}.values()
+    texts = {p: src.text for m in modules for p, src in m.sources.items()}
     out = []
     uses: dict[tuple[str, str], int] = {}
     for r in results:

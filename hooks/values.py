@@ -60,10 +60,6 @@ class EvalError(Exception):
 NULL = Val(None)
 
 
-def lit(v: Plain) -> Val:
-    return Val(v)
-
-
 def plain(value: Value) -> object:
     """The Python value, with nested Vals unwrapped; raises ``NotKnown`` inside unknowns."""
     if isinstance(value, Unknown):
