@@ -16,7 +16,7 @@ example: $(BIN)/.installed
 	$(BIN)/check-postgresql-log-disconnections examples/ || true
 
 test: $(BIN)/.installed
-	$(BIN)/ruff check hooks tests benchmarks
+	$(BIN)/ruff check hooks tests benchmarks testing
 	$(BIN)/mypy
 	$(BIN)/pre-commit validate-manifest .pre-commit-hooks.yaml
 	$(BIN)/coverage erase

@@ -1,6 +1,6 @@
 """Benchmark of check-postgresql-log-disconnections: ``python -m benchmarks``.
 
-``benchmarks.corpus`` writes a deterministic, realistic Terraform monorepo and
+``testing.corpus`` writes a deterministic, realistic Terraform monorepo and
 knows which ``value`` lines the hook must report; ``python -m benchmarks``
 times the hook against a naive python-hcl2 baseline, a read-and-regex floor,
 ``python -c pass`` and (when installed) checkov, and fails when the hook's

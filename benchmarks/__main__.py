@@ -46,11 +46,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import corpus as gen
+from testing import corpus as gen
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-HOOK_CODE = 'import sys; from hooks.check_postgresql_log_disconnections import main; sys.exit(main(sys.argv[1:]))'
+HOOK_CODE = 'import sys; from check_postgresql_log_disconnections._main import main; sys.exit(main(sys.argv[1:]))'
 ENTRY = 'check-postgresql-log-disconnections'  # what pre-commit puts before the file names
 CHECKOV_ID = 'CKV_CUSTOM_PGLD_1'
 
@@ -469,7 +469,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument('--single-size', type=int, default=2_000_000, metavar='BYTES',
                    help='size of the single-file case (default 2000000)')
     p.add_argument('--hook-cmd', metavar='CMD', help='command that runs the hook (default: this checkout\'s '
-                   'hooks.check_postgresql_log_disconnections.main through the current Python)')
+                   'check_postgresql_log_disconnections._main.main through the current Python)')
     p.add_argument('--checkov', metavar='CMD', help='checkov command (default: checkov on PATH, if any)')
     p.add_argument('--no-checkov', action='store_true', help='skip the checkov comparison')
     p.add_argument('--timeout', type=float, default=900, help='seconds before one process is killed (default 900)')

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.check_postgresql_log_disconnections import main
+from check_postgresql_log_disconnections._main import main
 
 ID = '[07f7134f-9f37-476e-8664-670c218e4702]'
 GOOD = b'''resource "azurerm_postgresql_configuration" "cfg" {
@@ -127,7 +127,7 @@ def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_bug_in_one_module_is_one_line_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from hooks import rule
+    from check_postgresql_log_disconnections import rule
 
     real = rule.judge_all
 

@@ -17,9 +17,9 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from benchmarks import corpus  # noqa: E402
+from testing import corpus  # noqa: E402
 
-hook = pytest.importorskip('hooks.check_postgresql_log_disconnections')
+hook = pytest.importorskip('check_postgresql_log_disconnections._main')
 
 
 def _run(c: corpus.Corpus, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from hooks import hcl
-from hooks.evaluate import evaluate
-from hooks.values import EvalError, Unknown, Val, Value, plain
+from check_postgresql_log_disconnections import hcl
+from check_postgresql_log_disconnections.evaluate import evaluate
+from check_postgresql_log_disconnections.values import EvalError, Unknown, Val, Value, plain
 
 VARS = '''
 variable "m" { default = { log_disconnections = "off", b = "on" } }
@@ -148,8 +148,8 @@ def test_computed_value_keeps_origin_but_is_not_exact() -> None:
 
 
 def test_self_reference_in_locals_is_unknown_not_recursion() -> None:
-    from hooks.instances import ModuleScope, Settings
-    from hooks.modules import Module
+    from check_postgresql_log_disconnections.instances import ModuleScope, Settings
+    from check_postgresql_log_disconnections.modules import Module
     body = hcl.parse('locals {\n  a = local.b\n  b = local.a\n}\n', 'l.tf')
     mod = Module('/x', locals={a.name: a for a in body.blocks[0].attributes})
     scope = ModuleScope(mod, None, Settings())

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import corpus
-from hooks import check, files, scan
-from hooks.check_postgresql_log_disconnections import main
+from check_postgresql_log_disconnections import files, pipeline, scan
+from check_postgresql_log_disconnections._main import main
+from testing import corpus
 
 EXAMPLES = Path(__file__).resolve().parents[1] / 'examples'
 
@@ -24,7 +24,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], a
     fast = capsys.readouterr().out
     with monkeypatch.context() as m:
         m.setattr(files, 'may_configure', lambda text: True)
-        m.setattr(check, '_relevant', lambda sources, child: True)
+        m.setattr(pipeline, '_relevant', lambda sources, child: True)
         m.setattr(scan, 'chunks', lambda text: None)
         main(['--unresolved', 'warn', *args])
     return fast, capsys.readouterr().out

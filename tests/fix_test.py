@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hooks import hcl
-from hooks.fix import apply, edits_for, fix_text
-from hooks.results import Note, Report, Result
-from hooks.syntax import Lit, Span
+from check_postgresql_log_disconnections import hcl
+from check_postgresql_log_disconnections.fix import apply, edits_for, fix_text
+from check_postgresql_log_disconnections.results import Note, Report, Result
+from check_postgresql_log_disconnections.syntax import Lit, Span
 
 T = 'azurerm_postgresql_configuration'
 BOM = b'\xef\xbb\xbf'

@@ -17,8 +17,8 @@ in which it knows every literal token and which of them feed
 
 The invariant checks (one regex for every documented output line, exit code
 against output, bytes before and after, what ``--fix`` may change) and the
-mutation set live in ``benchmarks/fuzz.py``, whose long-running fuzzer checks
-the same things on many more inputs: ``python -m benchmarks.fuzz --minutes 10``.
+mutation set live in ``testing/fuzz.py``, whose long-running fuzzer checks
+the same things on many more inputs: ``python -m testing.fuzz --minutes 10``.
 
 Each example runs in its own temporary directory (not a function-scoped
 fixture: Hypothesis reuses those across examples). The whole file is bounded
@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from benchmarks import fuzz
+from testing import fuzz
 
 LIMIT = 30  # seconds one main() may take before the example fails as a hang
 CONFIG_TYPES = ('azurerm_postgresql_configuration', 'azurerm_postgresql_flexible_server_configuration')
@@ -221,7 +221,7 @@ def modules(draw: st.DrawFn) -> list[GenFile]:
     return files
 
 
-# --- byte-level mutations (the set benchmarks/fuzz.py draws from) -----------------------
+# --- byte-level mutations (the set testing/fuzz.py draws from) -----------------------
 
 position = st.integers(0, 1 << 20)
 mutation = st.one_of(
@@ -431,7 +431,7 @@ MULTI_LINE_STRING = b'''resource "azurerm_postgresql_configuration" "x" {
 
 
 def test_a_quoted_string_over_two_lines(workdir: Path) -> None:
-    # found by python -m benchmarks.fuzz --seed 1 (input 16102: a conflict marker inserted in a string)
+    # found by python -m testing.fuzz --seed 1 (input 16102: a conflict marker inserted in a string)
     with fresh_dir(workdir) as root:
         fuzz.write_files(root, {'main.tf': MULTI_LINE_STRING})
         out = fuzz.check_case(root, ['--fix', 'main.tf'], limit=LIMIT)  # fixable means --fix can rewrite it

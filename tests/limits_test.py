@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import fuzz
-from hooks import modules
+from check_postgresql_log_disconnections import modules
+from testing import fuzz
 
 ID = '[07f7134f-9f37-476e-8664-670c218e4702]'
 CFG = '''resource "azurerm_postgresql_configuration" "{name}" {{
@@ -133,7 +133,7 @@ def test_a_huge_tfvars_file_is_too_large(repo: Path) -> None:
 
 
 def test_a_file_over_the_size_limit_is_not_read(repo: Path) -> None:
-    from hooks.files import MAX_FILE_BYTES
+    from check_postgresql_log_disconnections.files import MAX_FILE_BYTES
     with open(repo / 'big.tf', 'wb') as f:
         f.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing to write
     rc, lines = run(repo, 'big.tf')
@@ -228,7 +228,7 @@ def test_a_module_that_calls_itself_through_a_symlink_is_a_note(repo: Path) -> N
 
 
 def test_a_chain_of_modules_deeper_than_the_limit_is_a_note(repo: Path) -> None:
-    from hooks.instances import MAX_MODULE_DEPTH
+    from check_postgresql_log_disconnections.instances import MAX_MODULE_DEPTH
     write(repo, {f'm{i}/main.tf': f'module "next" {{\n  source = "../m{i + 1}"\n}}\n' for i in range(20)})
     write(repo, {'m20/main.tf': cfg('"off"')})
     rc, lines = run(repo, *(f'm{i}/main.tf' for i in range(20)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.check_postgresql_log_disconnections import main
+from check_postgresql_log_disconnections._main import main
 
 ID = '07f7134f-9f37-476e-8664-670c218e4702'
 RESOURCE = '''resource "azurerm_postgresql_flexible_server_configuration" "ld" {

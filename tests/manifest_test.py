@@ -40,7 +40,7 @@ def test_manifest_patterns(path: str, taken: bool) -> None:
 def test_manifest_entry_is_the_console_script() -> None:
     m = _manifest()
     assert m['id'] == m['entry'] == 'check-postgresql-log-disconnections'
-    assert 'check-postgresql-log-disconnections = hooks.check_postgresql_log_disconnections:main' in (
+    assert 'check-postgresql-log-disconnections = check_postgresql_log_disconnections._main:main' in (
         ROOT / 'setup.cfg').read_text()
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hooks.report import exit_code, message, render
-from hooks.results import RULE_ID, Note, Report, Result, RunError
-from hooks.syntax import Span
+from check_postgresql_log_disconnections.render import exit_code, message, render
+from check_postgresql_log_disconnections.results import RULE_ID, Note, Report, Result, RunError
+from check_postgresql_log_disconnections.syntax import Span
 
 ID = f'[{RULE_ID}]'
 T = 'azurerm_postgresql_configuration'

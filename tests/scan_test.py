@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hooks import hcl, scan
-from hooks import syntax as s
-from hooks.scan import Chunk, chunks, may_configure
+from check_postgresql_log_disconnections import hcl, scan
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.scan import Chunk, chunks, may_configure
 
 
 def items(body: s.Body) -> list[tuple[str, tuple[str, ...], s.Span]]:

@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
-from hooks import suppress
-from hooks.results import OUR_ID, RULE_ID, Result, Status
-from hooks.suppress import (
+from check_postgresql_log_disconnections import suppress
+from check_postgresql_log_disconnections.results import OUR_ID, RULE_ID, Result, Status
+from check_postgresql_log_disconnections.suppress import (
     DISABLE,
     ENABLE,
     IGNORE,
@@ -18,7 +18,7 @@ from hooks.suppress import (
     parse,
     reason,
 )
-from hooks.syntax import Span
+from check_postgresql_log_disconnections.syntax import Span
 
 OTHER = 'a3a055d2-9a2e-4b8a-8b26-1e0a2b0b6d41'
 

@@ -7,7 +7,7 @@ in ``_override.tf`` is an override file to Terraform.) Terraform evaluates all p
 one ``terraform console`` run (``jsonencode({...})`` of every probe); a probe
 Terraform rejects is found from the file its diagnostic names, and counts as
 ``'error'``, to be matched by our ``EvalError``. Our side loads the same
-directory with ``hooks.modules.load`` and evaluates each probe in a root
+directory with ``check_postgresql_log_disconnections.modules.load`` and evaluates each probe in a root
 ``ModuleScope`` (variable defaults, ``terraform.tfvars``, ``*.auto.tfvars``).
 
 Where we disagree with Terraform, the case is a strict xfail whose reason says
@@ -26,12 +26,12 @@ from typing import Any
 
 import pytest
 
-from hooks import files
-from hooks import syntax as s
-from hooks.evaluate import evaluate
-from hooks.instances import ModuleScope, Settings
-from hooks.modules import load
-from hooks.values import EvalError, NotKnown, Val, plain
+from check_postgresql_log_disconnections import files
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.evaluate import evaluate
+from check_postgresql_log_disconnections.instances import ModuleScope, Settings
+from check_postgresql_log_disconnections.modules import load
+from check_postgresql_log_disconnections.values import EvalError, NotKnown, Val, plain
 
 
 class Marker:

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from hooks import hcl, tfjson
-from hooks import syntax as s
+from check_postgresql_log_disconnections import hcl, tfjson
+from check_postgresql_log_disconnections import syntax as s
 
 
 def shape(e: s.Expr) -> object:

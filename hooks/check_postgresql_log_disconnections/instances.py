@@ -13,11 +13,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from hooks import syntax as s
-from hooks.evaluate import Budget, evaluate
-from hooks.modules import CONFIG_TYPES, Module
-from hooks.results import Note
-from hooks.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_num, to_str
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.evaluate import Budget, evaluate
+from check_postgresql_log_disconnections.modules import CONFIG_TYPES, Module
+from check_postgresql_log_disconnections.results import Note
+from check_postgresql_log_disconnections.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_num, to_str
 
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # resource and module instances in one module tree: more is generated, not written

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from hooks import syntax as s
-from hooks.instances import Instance
-from hooks.modules import SERVER_TYPES, Module
-from hooks.results import Result
-from hooks.values import Unknown, Val
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.instances import Instance
+from check_postgresql_log_disconnections.modules import SERVER_TYPES, Module
+from check_postgresql_log_disconnections.results import Result
+from check_postgresql_log_disconnections.values import Unknown, Val
 
 PARAMETER = 'log_disconnections'
 
@@ -49,7 +49,7 @@ def judge(inst: Instance) -> Result | None:
 
 
 def _known(base: Result, value: Val, module: Module) -> Result:
-    from hooks.values import plain
+    from check_postgresql_log_disconnections.values import plain
     v = plain(value)
     status = 'compliant' if compliant(v) else 'noncompliant'
     origin = value.origin

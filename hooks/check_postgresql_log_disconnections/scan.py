@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hooks.files import may_configure
+from check_postgresql_log_disconnections.files import may_configure
 
 __all__ = ['Chunk', 'chunks', 'may_configure']
 

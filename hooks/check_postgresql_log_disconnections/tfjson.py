@@ -51,8 +51,8 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from json.decoder import scanstring  # type: ignore[attr-defined]  # (not in typeshed)
 from typing import cast
 
-from hooks import hcl
-from hooks import syntax as s
+from check_postgresql_log_disconnections import hcl
+from check_postgresql_log_disconnections import syntax as s
 
 MAX_DEPTH = 128  # arrays/objects open at once
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from typing import Protocol
 
-from hooks import funcs
-from hooks import syntax as s
-from hooks.values import (
+from check_postgresql_log_disconnections import funcs
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.values import (
     EvalError,
     NotKnown,
     Unknown,

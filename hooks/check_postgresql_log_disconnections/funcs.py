@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import cast
 
-from hooks.values import (
+from check_postgresql_log_disconnections.values import (
     NULL,
     EvalError,
     NotKnown,

@@ -21,7 +21,7 @@ not ``"on"`` (what the hook must report), ``Corpus.compliant`` the others.
 ``generate_single_file(root)`` writes one ~2 MB ``main.tf`` in which 1% of the
 blocks configure PostgreSQL.
 
-Run ``python -m benchmarks.corpus DIR [--scale S]`` to only write a corpus.
+Run ``python -m testing.corpus DIR [--scale S]`` to only write a corpus.
 """
 from __future__ import annotations
 
@@ -1668,7 +1668,7 @@ def compare(corpus: Corpus, output: str) -> Verdict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog='python -m benchmarks.corpus',
+    p = argparse.ArgumentParser(prog='python -m testing.corpus',
                                 description='Write the benchmark corpus into DIR.')
     p.add_argument('dir')
     p.add_argument('--scale', type=float, default=1.0)

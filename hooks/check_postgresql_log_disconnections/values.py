@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Union
 
-from hooks.syntax import Span
+from check_postgresql_log_disconnections.syntax import Span
 
 Plain = Union[str, int, float, bool, None, list['Value'], dict[str, 'Value']]
 

@@ -2,16 +2,15 @@
 
 KICS query 07f7134f-9f37-476e-8664-670c218e4702 ("PostgreSQL Log
 Disconnections Not Set"), CIS Microsoft Azure Foundations 4.3.4. The entrypoint
-only parses arguments, runs ``check.run`` and prints ``report.render``.
+only parses arguments, runs ``pipeline.run`` and prints ``render.render``.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
-from hooks import check, report
+from check_postgresql_log_disconnections import pipeline, render
 
 
 def _var(text: str) -> tuple[str, str]:
@@ -41,11 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
     args = parser.parse_args(argv)
 
-    opts = check.Options(var_values=args.var_values, var_files=args.var_files,
+    opts = pipeline.Options(var_values=args.var_values, var_files=args.var_files,
                          require_explicit=args.require_explicit)
-    result = check.run(args.filenames, opts)
+    result = pipeline.run(args.filenames, opts)
     if args.fix:
-        from hooks import fix
+        from check_postgresql_log_disconnections import fix
 
         fixed = fix.apply(result)
         if args.format == 'text':  # JSON and SARIF list the fixed files in the document
@@ -53,10 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f'Fixing {path}')
         if fixed:  # report what is left, as it now stands
             notes = result.notes
-            result = check.run(args.filenames, opts)
+            result = pipeline.run(args.filenames, opts)
             result.fixed = fixed
             result.notes = list(dict.fromkeys(notes + result.notes))
-    text = report.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
+    text = render.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
     if args.output:
         try:
             with open(args.output, 'w', encoding='utf-8') as f:
@@ -66,9 +65,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     elif text:
         sys.stdout.write(text)
-    return report.exit_code(result, unresolved=args.unresolved)
+    return render.exit_code(result, unresolved=args.unresolved)
 
-
-if __name__ == '__main__':
-    os.environ.setdefault('PYTHONIOENCODING', 'utf-8')
-    raise SystemExit(main())

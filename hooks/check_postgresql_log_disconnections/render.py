@@ -73,10 +73,10 @@ import posixpath
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from hooks.results import RULE_ID, RULE_NAME, Report, Result, RunError
+from check_postgresql_log_disconnections.results import RULE_ID, RULE_NAME, Report, Result, RunError
 
 if TYPE_CHECKING:
-    from hooks.syntax import Span
+    from check_postgresql_log_disconnections.syntax import Span
 
 FORMATS = ('text', 'json', 'sarif')
 UNRESOLVED = ('ignore', 'warn', 'fail')
@@ -476,7 +476,7 @@ def _rule() -> dict[str, Json]:
 def _notification(
     level: str, text: str, path: str, line: int, column: int, kind: str,
 ) -> dict[str, Json]:
-    from hooks.syntax import Span
+    from check_postgresql_log_disconnections.syntax import Span
 
     span = Span(path, line, column, line, column, 0, 0)
     phys: dict[str, Json] = {'artifactLocation': _uri(path)}

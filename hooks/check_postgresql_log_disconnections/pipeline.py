@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from hooks import files
-from hooks.results import Note, Report, Result, RunError
+from check_postgresql_log_disconnections import files
+from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
 
 if TYPE_CHECKING:
-    from hooks.instances import Settings
-    from hooks.modules import Module
-    from hooks.values import Value
+    from check_postgresql_log_disconnections.instances import Settings
+    from check_postgresql_log_disconnections.modules import Module
+    from check_postgresql_log_disconnections.values import Value
 
 
 @dataclass
@@ -100,7 +100,7 @@ class _Run:
         return sorted(paths)
 
     def module(self, directory: str) -> Module:
-        from hooks import modules
+        from check_postgresql_log_disconnections import modules
 
         if directory not in self.modules:
             self.modules[directory] = modules.load(
@@ -131,17 +131,17 @@ def _relevant(sources: list[files.Source], child: Callable[[str], bool]) -> bool
     # a local module source is a string starting with ./ or ../
     if not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text for src in sources):
         return False  # the common case, decided without importing the parser side
-    from hooks import modules
+    from check_postgresql_log_disconnections import modules
 
     return modules.relevant(sources, child)
 
 
 def _cli_value(text: str) -> Value:
     """``--var name=VALUE``: HCL for a list or map, as Terraform does, else a plain string."""
-    from hooks import hcl
-    from hooks.evaluate import evaluate
-    from hooks.instances import Constant
-    from hooks.values import Val
+    from check_postgresql_log_disconnections import hcl
+    from check_postgresql_log_disconnections.evaluate import evaluate
+    from check_postgresql_log_disconnections.instances import Constant
+    from check_postgresql_log_disconnections.values import Val
 
     if text.lstrip().startswith(('{', '[')):
         try:
@@ -153,9 +153,9 @@ def _cli_value(text: str) -> Value:
 
 
 def _settings(opts: Options, run: _Run, report: Report) -> Settings:
-    from hooks import modules
-    from hooks.evaluate import evaluate
-    from hooks.instances import Constant, Settings
+    from check_postgresql_log_disconnections import modules
+    from check_postgresql_log_disconnections.evaluate import evaluate
+    from check_postgresql_log_disconnections.instances import Constant, Settings
 
     settings = Settings()
     for path in opts.var_files:
@@ -196,8 +196,8 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
     relevant = sorted(d for d in directories if state.relevant(d))
     if not relevant and not opts.var_files:
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
-    from hooks import rule, suppress
-    from hooks.instances import expand
+    from check_postgresql_log_disconnections import rule, suppress
+    from check_postgresql_log_disconnections.instances import expand
 
     settings = _settings(opts, state, report)
     state.track(relevant)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from hooks import syntax as s
+from check_postgresql_log_disconnections import syntax as s
 
 if TYPE_CHECKING:
     from lark.exceptions import UnexpectedInput

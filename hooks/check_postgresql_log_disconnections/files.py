@@ -9,7 +9,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from hooks.results import RunError
+from check_postgresql_log_disconnections.results import RunError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
 

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hooks import hcl, scan, tfjson
-from hooks import syntax as s
-from hooks.files import Source
-from hooks.results import RunError
+from check_postgresql_log_disconnections import hcl, scan, tfjson
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.files import Source
+from check_postgresql_log_disconnections.results import RunError
 
 CONFIG_TYPES = ('azurerm_postgresql_configuration', 'azurerm_postgresql_flexible_server_configuration')
 SERVER_TYPES = ('azurerm_postgresql_server', 'azurerm_postgresql_flexible_server')

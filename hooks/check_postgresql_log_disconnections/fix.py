@@ -19,9 +19,9 @@ import re
 import stat
 import tempfile
 
-from hooks import files
-from hooks.results import Note, Report, Result
-from hooks.syntax import Span
+from check_postgresql_log_disconnections import files
+from check_postgresql_log_disconnections.results import Note, Report, Result
+from check_postgresql_log_disconnections.syntax import Span
 
 REPLACEMENT = '"on"'
 _BOM = '\ufeff'.encode()

@@ -1,8 +1,8 @@
-"""Long-running fuzzer for the hook: ``python -m benchmarks.fuzz --minutes 10`` (or ``--count N``).
+"""Long-running fuzzer for the hook: ``python -m testing.fuzz --minutes 10`` (or ``--count N``).
 
 Not part of the test run. It takes realistic Terraform -- the project's
 ``examples/``, the Terraform fixture strings in ``tests/*_test.py``, a few
-modules written below, and a small monorepo from ``benchmarks.corpus`` --
+modules written below, and a small monorepo from ``testing.corpus`` --
 splices top-level blocks from different files together, mutates the bytes
 (truncation, stray braces and quotes, merge-conflict markers, NUL bytes,
 invalid UTF-8, BOMs in the middle, huge identifiers, deep nesting, CRLF, lone
@@ -225,7 +225,7 @@ def run_main(root: Path, argv: list[str], *, limit: int | None = None) -> tuple[
     becomes ``Crash``; output on stderr or an exit code other than 0/1 is a
     ``Violation``.
     """
-    from hooks.check_postgresql_log_disconnections import main
+    from check_postgresql_log_disconnections._main import main
 
     out, err = io.StringIO(), io.StringIO()
     with in_dir(root), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), time_limit(limit):
@@ -650,16 +650,16 @@ class Corpus:
 
     def _add_monorepos(self) -> None:
         try:
-            from benchmarks import corpus as gen
+            from testing import corpus as gen
         except ImportError as e:  # pragma: no cover (the benchmark package is a sibling)
-            self.monorepo_note = f'benchmarks.corpus not available ({e}): no generated monorepo seeds'
+            self.monorepo_note = f'testing.corpus not available ({e}): no generated monorepo seeds'
             return
         for seed in (0, 1):
             with tempfile.TemporaryDirectory() as d:
                 try:
                     gen.generate(Path(d), scale=0.02, seed=seed, all_styles=True)
                 except Exception as e:  # another helper's generator: use it when it works
-                    self.monorepo_note = f'benchmarks.corpus.generate failed ({e!r}): no generated monorepo seeds'
+                    self.monorepo_note = f'testing.corpus.generate failed ({e!r}): no generated monorepo seeds'
                     return
                 self.trees.append(snapshot(Path(d)))
 
@@ -998,7 +998,7 @@ def replay(d: Path, timeout: int) -> int:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog='python -m benchmarks.fuzz', description=(__doc__ or '').split('\n')[0])
+    p = argparse.ArgumentParser(prog='python -m testing.fuzz', description=(__doc__ or '').split('\n')[0])
     p.add_argument('--minutes', type=float, default=None, help='stop starting new inputs after this long')
     p.add_argument('--count', type=int, default=None, help='number of inputs (default: --minutes 10)')
     p.add_argument('--seed', type=int, default=0, help='run seed: input i is generated from (seed, i) alone')
@@ -1009,7 +1009,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument('--save', default=os.path.join(tempfile.gettempdir(), 'check-postgresql-log-disconnections-fuzz'),
                    help='directory for failing inputs')
     p.add_argument('--save-per-bug', type=int, default=5, help='failing inputs saved per distinct failure')
-    p.add_argument('--no-monorepo', action='store_true', help='do not seed with a benchmarks.corpus monorepo')
+    p.add_argument('--no-monorepo', action='store_true', help='do not seed with a testing.corpus monorepo')
     p.add_argument('--replay', metavar='CASE_DIR', help='run one saved input again and exit')
     args = p.parse_args(argv)
     if args.minutes is None and args.count is None:
@@ -1037,7 +1037,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f'  {len(indexes)} x {sig}  (inputs {shown})')
     if stats.saved:
         print(f'failing inputs saved under {Path(args.save)}, every failing index in '
-              f'summary-seed{args.seed}.json (replay one with python -m benchmarks.fuzz --replay DIR, or '
+              f'summary-seed{args.seed}.json (replay one with python -m testing.fuzz --replay DIR, or '
               f'regenerate input I with --seed {args.seed} --start I --count 1):')
         for d in stats.saved:
             print(f'  {d}')

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from hooks.syntax import Span
+    from check_postgresql_log_disconnections.syntax import Span
 
 RULE_ID = '07f7134f-9f37-476e-8664-670c218e4702'
 RULE_NAME = 'PostgreSQL Log Disconnections Not Set'

@@ -1,0 +1,1 @@
+"""Test helpers and generators shared by tests/, benchmarks/ and the long fuzzer."""
