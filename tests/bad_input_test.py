@@ -127,16 +127,16 @@ def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_bug_in_one_module_is_one_line_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from check_postgresql_log_disconnections import rule
+    from check_postgresql_log_disconnections import judge
 
-    real = rule.judge_all
+    real = judge.judge_all
 
     def broken(instances: list[object]) -> list[object]:
         if any('bad' in str(getattr(i, 'address', '')) for i in instances):
             raise KeyError('simulated bug')
         return real(instances)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(rule, 'judge_all', broken)
+    monkeypatch.setattr(judge, 'judge_all', broken)
     (tmp_path / 'good').mkdir()
     (tmp_path / 'good' / 'main.tf').write_bytes(GOOD)
     (tmp_path / 'worse').mkdir()

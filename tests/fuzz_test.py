@@ -37,10 +37,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from check_postgresql_log_disconnections.rule import CONFIG_TYPES
 from testing import fuzz
 
 LIMIT = 30  # seconds one main() may take before the example fails as a hang
-CONFIG_TYPES = ('azurerm_postgresql_configuration', 'azurerm_postgresql_flexible_server_configuration')
 
 
 @pytest.fixture(scope='module')

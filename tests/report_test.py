@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 
 from check_postgresql_log_disconnections.render import exit_code, message, render
-from check_postgresql_log_disconnections.results import RULE_ID, Note, Report, Result, RunError
+from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
+from check_postgresql_log_disconnections.rule import RULE_ID
 from check_postgresql_log_disconnections.syntax import Span
 
 ID = f'[{RULE_ID}]'

@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from check_postgresql_log_disconnections import suppress
-from check_postgresql_log_disconnections.results import OUR_ID, RULE_ID, Result, Status
+from check_postgresql_log_disconnections.results import Result, Status
+from check_postgresql_log_disconnections.rule import OUR_ID, RULE_ID
 from check_postgresql_log_disconnections.suppress import (
     DISABLE,
     ENABLE,

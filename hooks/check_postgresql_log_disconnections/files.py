@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from check_postgresql_log_disconnections.results import RunError
+from check_postgresql_log_disconnections.rule import TYPE_STEM
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
 
@@ -56,7 +57,7 @@ def may_configure(text: str) -> bool:
     Unicode normalization cannot spell it either. A comment or an unrelated string
     that mentions the type only costs a parse: this is a pre-filter.)
     """
-    return 'azurerm_postgresql' in text or '\\u' in text or '\\U' in text
+    return TYPE_STEM in text or '\\u' in text or '\\U' in text
 
 
 def display(path: str) -> str:

@@ -19,11 +19,10 @@ import re
 import stat
 import tempfile
 
-from check_postgresql_log_disconnections import files
+from check_postgresql_log_disconnections import files, rule
 from check_postgresql_log_disconnections.results import Note, Report, Result
 from check_postgresql_log_disconnections.syntax import Span
 
-REPLACEMENT = '"on"'
 _BOM = '\ufeff'.encode()
 
 _NUMBER = r'-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?'
@@ -31,12 +30,6 @@ _BARE_RE = re.compile(rf'(?:true|false|null|{_NUMBER})')
 _QUOTED_RE = re.compile(r'"[^\r\n]*"')
 # opening marker, body (maybe empty), closing marker alone on its line, then the newline(s) the span took
 _HEREDOC_RE = re.compile(r'<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n(?:.*\n)?[ \t]*\1([\r\n]*)', re.DOTALL)
-
-_CONFIGURATION_FOR = {
-    'azurerm_postgresql_server': 'azurerm_postgresql_configuration',
-    'azurerm_postgresql_flexible_server': 'azurerm_postgresql_flexible_server_configuration',
-}
-
 
 # --- planning --------------------------------------------------------------------
 
@@ -53,11 +46,9 @@ def _why_not(result: Result, passed: set[str]) -> str | None:
     """Why a non-compliant result cannot be fixed; None when it can."""
     lit = _literal(result)
     if not result.value_known and result.location == result.block:
-        cfg = _CONFIGURATION_FOR.get(result.resource_type, 'azurerm_postgresql_*_configuration')
-        return (f'log_disconnections is not set for this server; add an {cfg} '
-                'with name log_disconnections and value on')
+        return rule.not_set_hint(result.resource_type)
     if not result.fixable:
-        return 'the value is computed, not a literal; set log_disconnections to "on" by hand'
+        return rule.fix_by_hand()
     if result.shared:
         return f'the literal at {lit.path}:{lit.line} also feeds another setting; change it by hand'
     if lit.path not in passed:
@@ -95,13 +86,13 @@ def edits_for(results: list[Result], passed: set[str]) -> tuple[dict[str, list[S
 def replacement(source: str) -> str | None:
     """What the literal whose source text is ``source`` becomes, or None when it is no literal."""
     if _QUOTED_RE.fullmatch(source) or _BARE_RE.fullmatch(source):
-        return REPLACEMENT
+        return rule.REPLACEMENT
     m = _HEREDOC_RE.fullmatch(source)
     if m is not None:
         # Terraform's heredoc value ends with a newline, so "on\n" would still be
         # non-compliant: the whole heredoc becomes "on", keeping the newline(s)
         # after the closing marker that the span took in.
-        return REPLACEMENT + m.group(2)
+        return rule.REPLACEMENT + m.group(2)
     return None
 
 

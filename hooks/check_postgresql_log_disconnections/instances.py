@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.evaluate import Budget, evaluate
-from check_postgresql_log_disconnections.modules import CONFIG_TYPES, Module
+from check_postgresql_log_disconnections.modules import Module
 from check_postgresql_log_disconnections.results import Note
+from check_postgresql_log_disconnections.rule import CONFIG_TYPES, is_parameter
 from check_postgresql_log_disconnections.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_num, to_str
 
 MAX_MODULE_DEPTH = 16
@@ -287,7 +288,7 @@ def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
         name_attr = block.attr('name')
         # a literal name that is another parameter: nothing to expand
         if name_attr is not None and isinstance(name_attr.expr, s.Lit) and \
-                str(name_attr.expr.value).lower() != 'log_disconnections':
+                not is_parameter(str(name_attr.expr.value)):
             continue
         value_attr = block.attr('value')
         base = f'{prefix}{rtype}.{block.labels[1]}'

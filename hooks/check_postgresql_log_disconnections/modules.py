@@ -16,9 +16,8 @@ from check_postgresql_log_disconnections import hcl, scan, tfjson
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.files import Source
 from check_postgresql_log_disconnections.results import RunError
+from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES
 
-CONFIG_TYPES = ('azurerm_postgresql_configuration', 'azurerm_postgresql_flexible_server_configuration')
-SERVER_TYPES = ('azurerm_postgresql_server', 'azurerm_postgresql_flexible_server')
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
 _LOCAL_SOURCE = re.compile(r'source\W+\.\.?[/\\]')

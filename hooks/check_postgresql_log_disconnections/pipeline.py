@@ -196,7 +196,7 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
     relevant = sorted(d for d in directories if state.relevant(d))
     if not relevant and not opts.var_files:
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
-    from check_postgresql_log_disconnections import rule, suppress
+    from check_postgresql_log_disconnections import judge, suppress
     from check_postgresql_log_disconnections.instances import expand
 
     settings = _settings(opts, state, report)
@@ -206,9 +206,9 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
         try:
             mod = state.module(d)
             instances = expand(mod, settings, state.child, report.notes, stack=())
-            results.extend(rule.judge_all(instances))
+            results.extend(judge.judge_all(instances))
             if opts.require_explicit:
-                results.extend(rule.not_set(mod, instances))
+                results.extend(judge.not_set(mod, instances))
         except Exception as e:  # a bug of ours must not hide the other directories
             report.errors.extend(
                 RunError(files.display(p), f'internal error while checking this module ({type(e).__name__}: {e}); '

@@ -73,7 +73,9 @@ import posixpath
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from check_postgresql_log_disconnections.results import RULE_ID, RULE_NAME, Report, Result, RunError
+from check_postgresql_log_disconnections import rule
+from check_postgresql_log_disconnections.results import Report, Result, RunError
+from check_postgresql_log_disconnections.rule import CIS, CWE, HELP_URI, OUR_ID, PARAMETER, RULE_ID, RULE_NAME, SEVERITY
 
 if TYPE_CHECKING:
     from check_postgresql_log_disconnections.syntax import Span
@@ -81,17 +83,11 @@ if TYPE_CHECKING:
 FORMATS = ('text', 'json', 'sarif')
 UNRESOLVED = ('ignore', 'warn', 'fail')
 
-TOOL_NAME = 'check-postgresql-log-disconnections'
-SEVERITY = 'MEDIUM'
-CWE = 'CWE-778'
-CIS = 'CIS Microsoft Azure Foundations 4.3.4'
-HELP_URI = f'https://docs.kics.io/latest/queries/terraform-queries/azure/{RULE_ID}/'
+TOOL_NAME = OUR_ID
 SARIF_SCHEMA = (
     'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/'
     'sarif-schema-2.1.0.json'
 )
-_ACCEPTED = ('on', 'off')
-_FIX_TEXT = '"on"'
 
 Json = Any
 
@@ -133,10 +129,6 @@ def show_value(value: object) -> str:
     return _printable(json.dumps(_jsonable(value), ensure_ascii=False))
 
 
-def _accepted(value: object) -> bool:
-    return isinstance(value, str) and value.lower() in _ACCEPTED
-
-
 def _origin_text(result: Result) -> str:
     parts = []
     if result.origin is not None:
@@ -164,11 +156,15 @@ def message(result: Result) -> str:
         is_ = f'is not set{why}'
     else:
         is_ = f'is {show_value(result.value)}'
-        if not _accepted(result.value):
-            is_ += ' (not an accepted value; Azure takes "on" or "off")'
+        if not rule.azure_accepts(result.value):
+            is_ += f' (not an accepted value; Azure takes {_either(rule.AZURE_VALUES)})'
     if result.status == 'noncompliant':
-        is_ += ', expected "on"'
-    return f'{address}: log_disconnections {is_}{_origin_text(result)} [{RULE_ID}]'
+        is_ += f', expected "{rule.ACCEPTED}"'
+    return f'{address}: {PARAMETER} {is_}{_origin_text(result)} [{RULE_ID}]'
+
+
+def _either(values: tuple[str, ...]) -> str:
+    return ' or '.join(f'"{v}"' for v in values)
 
 
 def _shown(result: Result, unresolved: str) -> bool:
@@ -410,12 +406,12 @@ def _sarif_result(r: Result, files: frozenset[str]) -> dict[str, Json]:
     literal = r.origin if r.origin is not None else r.location
     if _fixable(r, files) and _region(literal):
         out['fixes'] = [{
-            'description': {'text': 'Set log_disconnections to "on"'},
+            'description': {'text': rule.FIX_DESCRIPTION},
             'artifactChanges': [{
                 'artifactLocation': _uri(literal.path),
                 'replacements': [{
                     'deletedRegion': _region(literal),
-                    'insertedContent': {'text': _FIX_TEXT},
+                    'insertedContent': {'text': rule.REPLACEMENT},
                 }],
             }],
         }]
@@ -431,23 +427,10 @@ def _camel(name: str) -> str:
 
 
 def _rule() -> dict[str, Json]:
-    full = (
-        'The Azure PostgreSQL server parameter log_disconnections records the end '
-        'of every session. With it off, disconnect events vanish from the audit '
-        'trail. The azurerm_postgresql_configuration or '
-        'azurerm_postgresql_flexible_server_configuration resource named '
-        'log_disconnections must have the value "on".'
-    )
+    full = rule.DESCRIPTION
     markdown = (
-        f'{full}\n\n'
-        '```hcl\n'
-        'resource "azurerm_postgresql_flexible_server_configuration" "log_disconnections" {\n'
-        '  name      = "log_disconnections"\n'
-        '  server_id = azurerm_postgresql_flexible_server.example.id\n'
-        '  value     = "on"\n'
-        '}\n'
-        '```\n\n'
-        f'KICS query `{RULE_ID}` ({SEVERITY}, Observability), {CWE}, {CIS}.'
+        f'{full}\n\n```hcl\n{rule.EXAMPLE}```\n\n'
+        f'KICS query `{RULE_ID}` ({SEVERITY}, {rule.CATEGORY}), {CWE}, {CIS}.'
     )
     return {
         'id': RULE_ID,
@@ -458,12 +441,12 @@ def _rule() -> dict[str, Json]:
         'helpUri': HELP_URI,
         'defaultConfiguration': {'level': 'warning'},
         'relationships': [{
-            'target': {'id': '778', 'toolComponent': {'name': 'CWE'}},
+            'target': {'id': CWE.split('-')[1], 'toolComponent': {'name': 'CWE'}},
             'kinds': ['superset'],
         }],
         'properties': {
-            'tags': ['security', 'observability', CWE, 'CIS-4.3.4'],
-            'security-severity': '5.0',
+            'tags': ['security', rule.CATEGORY.lower(), CWE, rule.CIS_TAG],
+            'security-severity': rule.SECURITY_SEVERITY,
             'precision': 'high',
             'problem.severity': 'warning',
             'kics-severity': SEVERITY,

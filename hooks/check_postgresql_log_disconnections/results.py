@@ -11,11 +11,6 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from check_postgresql_log_disconnections.syntax import Span
 
-RULE_ID = '07f7134f-9f37-476e-8664-670c218e4702'
-RULE_NAME = 'PostgreSQL Log Disconnections Not Set'
-# A project-specific id that suppressions also accept (see README).
-OUR_ID = 'check-postgresql-log-disconnections'
-
 Status = Literal['noncompliant', 'unverified', 'compliant']
 
 

@@ -27,7 +27,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from check_postgresql_log_disconnections.results import OUR_ID, RULE_ID, Result
+from check_postgresql_log_disconnections.results import Result
+from check_postgresql_log_disconnections.rule import OUR_ID, RULE_ID
 
 _OUR_IDS = frozenset({RULE_ID.lower(), OUR_ID.lower()})
 _SUPPRESSIBLE = ('noncompliant', 'unverified')

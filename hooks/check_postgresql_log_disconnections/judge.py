@@ -1,0 +1,161 @@
+"""Resource instances -> results: the rule applied (its facts are in ``rule``).
+
+An instance whose ``name`` is ``log_disconnections`` (any case) must have a
+``value`` of ``on`` (any case). What cannot be known is ``unverified``, with
+the reason; never a silent pass, never a guessed finding.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.instances import Instance
+from check_postgresql_log_disconnections.modules import Module
+from check_postgresql_log_disconnections.results import Result
+from check_postgresql_log_disconnections.rule import SERVER_TYPES, compliant, is_parameter
+from check_postgresql_log_disconnections.values import Unknown, Val
+
+
+def _where(inst: Instance) -> s.Span:
+    """The value expression, or the block when there is none."""
+    attr = inst.block.attr('value')
+    return attr.expr.span if attr is not None else inst.block.span
+
+
+def judge(inst: Instance) -> Result | None:
+    """The result for one instance; None when it configures another parameter."""
+    loc = _where(inst)
+    base = Result(status='unverified', address=inst.address, resource_type=inst.resource_type,
+                  location=loc, block=inst.block.span, callers=inst.callers)
+    if not inst.expanded:
+        return _replace(base, reason=f'cannot tell which instances exist: {inst.reason}')
+    name = inst.name
+    if isinstance(name, Unknown):
+        return _replace(base, reason=f'name cannot be determined: {name.reason}')
+    if not is_parameter(name.v):
+        return None
+    value = inst.value
+    if value is None:
+        return _replace(base, reason='no value attribute')
+    if isinstance(value, Unknown):
+        return _replace(base, reason=f'value cannot be determined: {value.reason}')
+    return _known(base, value, inst.module)
+
+
+def _known(base: Result, value: Val, module: Module) -> Result:
+    from check_postgresql_log_disconnections.values import plain
+    v = plain(value)
+    status = 'compliant' if compliant(v) else 'noncompliant'
+    origin = value.origin
+    same_place = origin is not None and origin.path == base.location.path and origin.start == base.location.start
+    return _replace(
+        base, status=status, value=v, value_known=True,
+        origin=None if same_place else origin,
+        origin_what=_what(value, origin, module),
+        fixable=status == 'noncompliant' and value.exact and origin is not None,
+        via=value.via,
+    )
+
+
+def _what(value: Val, origin: s.Span | None, mod: Module) -> str:
+    """How the value reached the resource: ``default of var.x``, ``var.x``, ``local.y``."""
+    if not value.via or origin is None:
+        return ''
+    first = value.via[0]
+    decl = mod.variable(first[4:]) if first.startswith('var.') else None
+    if decl is not None and _within(origin, decl.span):
+        return f'default of {first}'
+    return first
+
+
+def _within(inner: s.Span, outer: s.Span) -> bool:
+    return inner.path == outer.path and outer.start <= inner.start and inner.end <= outer.end
+
+
+def _replace(r: Result, **kw: object) -> Result:
+    from dataclasses import replace
+    return replace(r, **kw)  # type: ignore[arg-type]
+
+
+def judge_all(instances: list[Instance]) -> list[Result]:
+    """Judge every instance and mark fixable literals that also feed another use."""
+    results = [r for r in (judge(i) for i in instances) if r is not None]
+    # a literal read by an instance that configures another parameter is shared
+    other_uses: Counter[tuple[str, int]] = Counter()
+    for inst in instances:
+        if isinstance(inst.value, Val) and inst.value.origin is not None:
+            name = inst.name.v if isinstance(inst.name, Val) else None
+            if not is_parameter(name):
+                other_uses[(inst.value.origin.path, inst.value.origin.start)] += 1
+    modules = {id(i.module): i.module for i in instances}.values()
+    texts = {p: src.text for m in modules for p, src in m.sources.items()}
+    out = []
+    uses: dict[tuple[str, str], int] = {}
+    for r in results:
+        if r.fixable and r.origin is not None and (
+                other_uses[(r.origin.path, r.origin.start)] or _scalar_var_reused(r, texts, uses)):
+            r = _replace(r, shared=True)
+        out.append(r)
+    return out
+
+
+def _scalar_var_reused(r: Result, texts: dict[str, str], uses: dict[tuple[str, str], int]) -> bool:
+    """``variable "x" { default = "off" }`` read anywhere besides this value: editing it changes both."""
+    if not r.via or r.origin is None:
+        return False
+    name = r.via[0]  # the variable or local whose own text holds the literal
+    directory = os.path.dirname(r.origin.path)
+    if (directory, name) not in uses:
+        uses[(directory, name)] = sum(_count_word(t, name) for p, t in texts.items()
+                                      if os.path.dirname(p) == directory)
+    return uses[(directory, name)] > 1
+
+
+def _count_word(text: str, word: str) -> int:
+    """Occurrences of ``word`` not inside a longer identifier (str.find: fast on big files)."""
+    n, i = 0, text.find(word)
+    while i >= 0:
+        end = i + len(word)
+        if (i == 0 or not _ident(text[i - 1])) and (end == len(text) or not _ident(text[end])):
+            n += 1
+        i = text.find(word, end)
+    return n
+
+
+def _ident(ch: str) -> bool:
+    return ch.isalnum() or ch in '_-'
+
+
+def _server_ref(expr: s.Expr) -> str | None:
+    """``azurerm_postgresql_server.main.name`` / ``...flexible_server.x[k].id`` -> ``type.name``."""
+    while isinstance(expr, (s.GetAttr, s.Index)):
+        if isinstance(expr, s.GetAttr) and isinstance(expr.obj, s.Ref) and expr.obj.name in SERVER_TYPES:
+            return f'{expr.obj.name}.{expr.name}'
+        expr = expr.obj
+    return None
+
+
+def not_set(mod: Module, instances: list[Instance]) -> list[Result]:
+    """``--require-explicit``: a server of ``mod`` that no log_disconnections configuration names."""
+    servers = mod.servers()
+    covered: set[str] = set()
+    for inst in instances:
+        if inst.module is not mod:
+            continue
+        if isinstance(inst.name, Val) and not is_parameter(str(inst.name.v)):
+            continue
+        attr = inst.block.attr('server_name') or inst.block.attr('server_id')
+        target = _server_ref(attr.expr) if attr is not None else None
+        if target is None:
+            return []  # a configuration whose server cannot be told: it may be any of them
+        covered.add(target)
+    out = []
+    for b in servers:
+        address = f'{b.labels[0]}.{b.labels[1]}'
+        if address in covered:
+            continue
+        out.append(Result(status='noncompliant', address=address, resource_type=b.labels[0],
+                          location=b.span, block=b.span,
+                          reason='no configuration resource sets it for this server; the server default applies'))
+    return out
