@@ -144,15 +144,15 @@ def test_origin_follows_the_literal_through_variables_and_maps() -> None:
 def test_computed_value_keeps_origin_but_is_not_exact() -> None:
     expr = hcl.parse('x = lower(var.s)\n', 'main.tf').attributes[0].expr
     v = evaluate(expr, Scope())
-    assert isinstance(v, Val) and v.v == 'off' and not v.exact and v.origin is not None
+    assert isinstance(v, Val) and v.data == 'off' and not v.exact and v.origin is not None
 
 
 def test_self_reference_in_locals_is_unknown_not_recursion() -> None:
-    from check_postgresql_log_disconnections.instances import ModuleScope, Settings
+    from check_postgresql_log_disconnections.instances import ModuleScope, RootInputs
     from check_postgresql_log_disconnections.modules import Module
     body = hcl.parse('locals {\n  a = local.b\n  b = local.a\n}\n', 'l.tf')
     mod = Module('/x', locals={a.name: a for a in body.blocks[0].attributes})
-    scope = ModuleScope(mod, None, Settings())
+    scope = ModuleScope(mod, None, RootInputs())
     v = scope.local('a')
     assert isinstance(v, Unknown) and 'refers to itself' in v.reason
 

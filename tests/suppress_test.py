@@ -15,8 +15,8 @@ from check_postgresql_log_disconnections.suppress import (
     IGNORE_LINE,
     FileSuppressions,
     apply,
+    file_suppressions,
     line_reason,
-    parse,
     reason,
 )
 from check_postgresql_log_disconnections.syntax import Span
@@ -41,7 +41,7 @@ def crlf(text: str) -> str:
 
 def at(text: str, line: int, block_line: int = 0, block_end: int = 0) -> str:
     """The form suppressing a finding at ``line`` (in a block from ``block_line``)."""
-    return reason(parse(text), line, block_line or line, block_end or line)
+    return reason(file_suppressions(text), line, block_line or line, block_end or line)
 
 
 # --- whole-file forms, at the top of the file ---------------------------------
@@ -165,7 +165,7 @@ def test_comment_markers_inside_strings_are_not_comments(line: str) -> None:
     text = src('resource "a" "b" {', line, '  value = "off"', '}')
     # the escaped-backslash line is the one real (trailing) comment: trailing, so no command either
     assert at(text, 3, 1, 4) == ''
-    assert parse(text).ignore_lines == frozenset()
+    assert file_suppressions(text).ignore_lines == frozenset()
 
 
 @pytest.mark.parametrize('opener', ['<<EOT', '<<-EOT'])
@@ -183,7 +183,7 @@ def test_comment_markers_inside_heredocs_are_not_comments(opener: str) -> None:
     )
     if opener == '<<EOT':
         text = text.replace('  EOT', 'EOT')
-    assert parse(text) == FileSuppressions()
+    assert file_suppressions(text) == FileSuppressions()
     assert at(text, 8, 2, 9) == ''
 
 
@@ -204,8 +204,8 @@ def test_unterminated_string_does_not_swallow_the_file() -> None:
 
 
 def test_unterminated_heredoc_and_block_comment() -> None:
-    assert parse(src('x = <<EOT', '# kics-scan ignore-line', 'y = 1')) == FileSuppressions()
-    assert parse('x = 1\n/* kics-scan ignore-line\ny = 1') == FileSuppressions(ignore_lines=frozenset({4}))
+    assert file_suppressions(src('x = <<EOT', '# kics-scan ignore-line', 'y = 1')) == FileSuppressions()
+    assert file_suppressions('x = 1\n/* kics-scan ignore-line\ny = 1') == FileSuppressions(ignore_lines=frozenset({4}))
 
 
 # --- ignore-block --------------------------------------------------------------------
@@ -241,7 +241,7 @@ BLOCK = src(
 def test_ignore_block_covers_the_whole_block(marker: str, want: str) -> None:
     text = BLOCK.replace('{marker}', marker)
     for variant in (text, crlf(text)):
-        sup = parse(variant)
+        sup = file_suppressions(variant)
         for line in range(6, 11):
             assert reason(sup, line, 6, 10) == want
             assert line_reason(sup, line) == want
@@ -252,7 +252,7 @@ def test_ignore_block_covers_the_whole_block(marker: str, want: str) -> None:
 
 def test_ignore_block_skips_blank_and_comment_lines() -> None:
     text = src('# kics-scan ignore-block', '', '# accepted risk', '', RESOURCE)
-    assert parse(text).block_starts == frozenset({5})
+    assert file_suppressions(text).block_starts == frozenset({5})
     assert at(text, 7, 5, 8) == IGNORE_BLOCK
 
 
@@ -288,25 +288,25 @@ def test_ignore_block_before_a_nested_element(body: list[str], covered: list[int
     text = src('resource "a" "b" {', *body, '}')
     last = len(body) + 2
     for variant in (text, crlf(text)):
-        sup = parse(variant)
+        sup = file_suppressions(variant)
         assert [line for line in range(1, last + 1) if line_reason(sup, line)] == covered
         assert all(reason(sup, line, 1, last) == IGNORE_BLOCK for line in covered)
 
 
 def test_ignore_block_on_an_unbalanced_block_runs_to_the_end() -> None:
     text = src('# kics-scan ignore-block', 'resource "a" "b" {', '  value = "off"')
-    assert parse(text).blocks == ((2, 4),)
+    assert file_suppressions(text).blocks == ((2, 4),)
 
 
 def test_trailing_ignore_block_is_not_a_command() -> None:
     text = src('locals {} # kics-scan ignore-block', RESOURCE)
-    assert parse(text) == FileSuppressions()
+    assert file_suppressions(text) == FileSuppressions()
 
 
 def test_interpolation_braces_do_not_end_the_block() -> None:
     text = src('# kics-scan ignore-block', 'resource "a" "b" {', '  name = "${var.x}}"', '  value = "off"', '}',
                'y = 1')
-    assert parse(text).blocks == ((2, 5),)
+    assert file_suppressions(text).blocks == ((2, 5),)
 
 
 # --- precedence ------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def test_file_form_wins_over_line_forms() -> None:
     text = src('# kics-scan ignore', '# kics-scan ignore-block', 'resource "a" "b" {', '  # kics-scan ignore-line',
                '  value = "off"', '}')
     assert at(text, 5, 3, 6) == IGNORE
-    sup = dataclasses.replace(parse(text), file_form='')
+    sup = dataclasses.replace(file_suppressions(text), file_form='')
     assert reason(sup, 5, 3, 6) == IGNORE_LINE
     assert reason(dataclasses.replace(sup, ignore_lines=frozenset()), 5, 3, 6) == IGNORE_BLOCK
 
@@ -385,13 +385,13 @@ def test_apply(given: Result, want: str) -> None:
 
 def test_apply_keeps_order_and_parses_each_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = suppress.parse
+    real = suppress.file_suppressions
 
     def counting(text: str) -> FileSuppressions:
         calls.append(text)
         return real(text)
 
-    monkeypatch.setattr(suppress, 'parse', counting)
+    monkeypatch.setattr(suppress, 'file_suppressions', counting)
     given = [result('noncompliant', 4, block=(1, 5)), result('noncompliant', 8, block=(6, 9)),
              result('unverified', 4, block=(1, 5))]
     got = apply(given, TEXTS)
@@ -405,8 +405,8 @@ def test_apply_empty() -> None:
 
 
 def test_ignore_block_at_the_end_of_the_file_covers_nothing() -> None:
-    assert parse(src(RESOURCE, '# kics-scan ignore-block')) == FileSuppressions()
-    assert parse(src(RESOURCE, '/* kics-scan ignore-block */')) == FileSuppressions()
+    assert file_suppressions(src(RESOURCE, '# kics-scan ignore-block')) == FileSuppressions()
+    assert file_suppressions(src(RESOURCE, '/* kics-scan ignore-block */')) == FileSuppressions()
 
 
 def test_parse_of_a_whole_file() -> None:
@@ -422,7 +422,7 @@ def test_parse_of_a_whole_file() -> None:
         '  }',                                # 9
         '}',                                  # 10
     )
-    assert parse(text) == FileSuppressions(
+    assert file_suppressions(text) == FileSuppressions(
         file_form='', ignore_lines=frozenset({5}), block_starts=frozenset({3, 7}), blocks=((3, 10), (7, 9)),
     )
-    assert parse(crlf(text)) == parse(text)
+    assert file_suppressions(crlf(text)) == file_suppressions(text)

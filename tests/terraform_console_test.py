@@ -29,7 +29,7 @@ import pytest
 from check_postgresql_log_disconnections import files
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.evaluate import evaluate
-from check_postgresql_log_disconnections.instances import ModuleScope, Settings
+from check_postgresql_log_disconnections.instances import ModuleScope, RootInputs
 from check_postgresql_log_disconnections.modules import load
 from check_postgresql_log_disconnections.values import EvalError, NotKnown, Val, plain
 
@@ -468,7 +468,7 @@ def _our_answers(directory: Path) -> dict[str, object]:
     """Each probe's value as our evaluator gives it, from the directory as the hook would load it."""
     sources = [src for src in map(files.read, files.siblings(str(directory))) if isinstance(src, files.Source)]
     mod = load(str(directory), sources, lambda _source: False)
-    scope = ModuleScope(mod, None, Settings())
+    scope = ModuleScope(mod, None, RootInputs())
     answers: dict[str, object] = {}
     for param in CASES:
         key = param.values[0]

@@ -35,7 +35,7 @@ def shape(e: s.Expr) -> object:
 
 
 def block(src: str, path: str = 'main.tf.json') -> s.Block:
-    body = tfjson.parse(src, path)
+    body = tfjson.parse_by_name(src, path)
     assert len(body.blocks) == 1, body.blocks
     return body.blocks[0]
 
@@ -218,7 +218,7 @@ def test_variable_default_is_literal() -> None:
 ])
 def test_locals(locals_json: str, expected: list[dict[str, object]]) -> None:
     src = f'{{"locals": {locals_json}}}'
-    blocks = tfjson.parse(src, 'x.tf.json').blocks
+    blocks = tfjson.parse_by_name(src, 'x.tf.json').blocks
     assert [(b.type, b.labels, b.blocks) for b in blocks] == [('locals', (), ())] * len(expected)
     assert [{a.name: shape(a.expr) for a in b.attributes} for b in blocks] == expected
     for b in blocks:
@@ -260,13 +260,13 @@ def test_module_block() -> None:
 ])
 def test_array_of_objects_forms(resources: str, expected: list[tuple[str, str, str]]) -> None:
     src = f'{{"resource": {resources}}}'
-    got = [(b.labels[0], b.labels[1], shape(attr(b, 'value'))) for b in tfjson.parse(src, 'm.tf.json').blocks]
+    got = [(b.labels[0], b.labels[1], shape(attr(b, 'value'))) for b in tfjson.parse_by_name(src, 'm.tf.json').blocks]
     assert got == expected
 
 
 def test_block_span_is_the_body_object() -> None:
     src = '{"resource": {"t": {"n": [{"value": "a"},\n  {"value": "b"}]}}}'
-    first, second = tfjson.parse(src, 'm.tf.json').blocks
+    first, second = tfjson.parse_by_name(src, 'm.tf.json').blocks
     assert text_of(src, first.span) == '{"value": "a"}'
     assert text_of(src, second.span) == '{"value": "b"}'
     assert (second.span.line, second.span.column) == (2, 3)
@@ -276,7 +276,7 @@ def test_block_span_is_the_body_object() -> None:
 def test_repeated_top_level_keys_all_count() -> None:
     src = ('{"resource": {"t": {"a": {}}}, "//": "c", "resource": {"t": {"b": {}}}, '
            '"locals": {"x": 1}, "locals": {"y": 2}, "unknown_block": {"z": 3}}')
-    got = [(b.type, b.labels) for b in tfjson.parse(src, 'm.tf.json').blocks]
+    got = [(b.type, b.labels) for b in tfjson.parse_by_name(src, 'm.tf.json').blocks]
     assert got == [('resource', ('t', 'a')), ('resource', ('t', 'b')), ('locals', ()), ('locals', ())]
 
 
@@ -317,7 +317,7 @@ def test_other_blocks() -> None:
         'output': {'o': {'value': '${local.f}', 'description': '${not a template}'}},
         'data': {'azurerm_client_config': {'current': {}}},
     })
-    blocks = tfjson.parse(src, 'm.tf.json').blocks
+    blocks = tfjson.parse_by_name(src, 'm.tf.json').blocks
     assert [(b.type, b.labels) for b in blocks] == [
         ('terraform', ()), ('provider', ('azurerm',)), ('provider', ('azurerm',)),
         ('output', ('o',)), ('data', ('azurerm_client_config', 'current'))]
@@ -337,7 +337,7 @@ def test_other_blocks() -> None:
     ('{}', {}),
 ])
 def test_tfvars_json(src: str, expected: dict[str, object]) -> None:
-    body = tfjson.parse(src, 'env/prod.auto.tfvars.json')
+    body = tfjson.parse_by_name(src, 'env/prod.auto.tfvars.json')
     assert body.blocks == ()
     assert {a.name: shape(a.expr) for a in body.attributes} == expected
     assert body == tfjson.parse_tfvars(src, 'env/prod.auto.tfvars.json')
@@ -345,7 +345,7 @@ def test_tfvars_json(src: str, expected: dict[str, object]) -> None:
 
 def test_tfvars_json_positions() -> None:
     src = '{\n  "ld": "off",\n  "m": {"k": "${x}"}\n}\n'
-    ld, m = tfjson.parse(src, 'terraform.tfvars.json').attributes
+    ld, m = tfjson.parse_by_name(src, 'terraform.tfvars.json').attributes
     assert isinstance(ld.expr, s.Lit) and ld.expr.quoted
     assert (ld.expr.span.line, ld.expr.span.column, ld.expr.span.end_column) == (2, 9, 14)
     assert text_of(src, ld.span) == '"ld": "off"'
@@ -380,7 +380,7 @@ def test_tfvars_json_positions() -> None:
 @pytest.mark.parametrize('path', ['main.tf.json', 'x.tfvars.json'])
 def test_invalid_json(src: str, line: int, column: int, reason: str, path: str) -> None:
     with pytest.raises(hcl.ParseError) as info:
-        tfjson.parse(src, path)
+        tfjson.parse_by_name(src, path)
     assert (info.value.line, info.value.column) == (line, column)
     assert reason in info.value.reason
 
@@ -399,7 +399,7 @@ def test_invalid_json(src: str, line: int, column: int, reason: str, path: str) 
 ])
 def test_invalid_configuration(src: str, line: int, column: int, reason: str) -> None:
     with pytest.raises(hcl.ParseError) as info:
-        tfjson.parse(src, 'main.tf.json')
+        tfjson.parse_by_name(src, 'main.tf.json')
     assert (info.value.line, info.value.column) == (line, column)
     assert reason in info.value.reason
 
@@ -412,7 +412,7 @@ def test_invalid_configuration(src: str, line: int, column: int, reason: str) ->
 ])
 def test_deep_nesting_is_a_parse_error(src: str) -> None:
     with pytest.raises(hcl.ParseError) as info:
-        tfjson.parse(src, 'main.tf.json')
+        tfjson.parse_by_name(src, 'main.tf.json')
     assert 'nested' in info.value.reason
 
 
@@ -439,7 +439,7 @@ def test_bom_is_skipped() -> None:
     ('a/b.auto.tfvars.json', 'vars'),
 ])
 def test_dispatch_by_file_name(path: str, kind: str) -> None:
-    body = tfjson.parse('{"locals": {"a": 1}}', path)
+    body = tfjson.parse_by_name('{"locals": {"a": 1}}', path)
     if kind == 'config':
         assert [b.type for b in body.blocks] == ['locals'] and body.attributes == ()
     else:

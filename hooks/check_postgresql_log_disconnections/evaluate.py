@@ -58,7 +58,7 @@ def arithmetic(op: str, x: int | float, y: int | float) -> int | float:
 
 def _unify(value: Value, other: s.Expr) -> Value:
     """``c ? 1 : "x"`` is a string either way: Terraform gives both results one type."""
-    if isinstance(value, Val) and isinstance(value.v, (bool, int, float)) and \
+    if isinstance(value, Val) and isinstance(value.data, (bool, int, float)) and \
             isinstance(other, (s.Lit, s.Template)) and (isinstance(other, s.Template) or isinstance(other.value, str)):
         return value.derived(to_str(value))
     return value
@@ -174,13 +174,13 @@ class _Eval:
     def get_attr(self, obj: Value, name: str, e: s.Expr) -> Value:
         if isinstance(obj, Unknown):
             return obj
-        if isinstance(obj.v, dict):
-            if name in obj.v:
-                return inherit(obj.v[name], obj)
+        if isinstance(obj.data, dict):
+            if name in obj.data:
+                return inherit(obj.data[name], obj)
             raise EvalError(f'{describe(e)}: no attribute {name!r}')
-        if obj.v is None:
+        if obj.data is None:
             raise EvalError(f'{describe(e)}: attribute of a null value')
-        if isinstance(obj.v, list):
+        if isinstance(obj.data, list):
             raise EvalError(f'{describe(e)}: a list has no attribute {name!r}')
         raise EvalError(f'{describe(e)}: a {type_name(obj)} has no attributes')
 
@@ -189,19 +189,19 @@ class _Eval:
             return obj
         if isinstance(key, Unknown):
             return key
-        if isinstance(obj.v, dict):
+        if isinstance(obj.data, dict):
             k = to_str(key)
-            if k in obj.v:
-                return inherit(obj.v[k], obj)
+            if k in obj.data:
+                return inherit(obj.data[k], obj)
             raise EvalError(f'{describe(e)}: no key {k!r}')
-        if isinstance(obj.v, list):
+        if isinstance(obj.data, list):
             if obj.is_set:
                 raise EvalError(f'{describe(e)}: a set cannot be indexed')
             i = to_num(key)
-            if not float(i).is_integer() or not 0 <= i < len(obj.v):
+            if not float(i).is_integer() or not 0 <= i < len(obj.data):
                 raise EvalError(f'{describe(e)}: index {i} out of range')
-            return inherit(obj.v[int(i)], obj)
-        if obj.v is None:
+            return inherit(obj.data[int(i)], obj)
+        if obj.data is None:
             raise EvalError(f'{describe(e)}: index of a null value')
         raise EvalError(f'{describe(e)}: a {type_name(obj)} cannot be indexed')
 
@@ -209,9 +209,9 @@ class _Eval:
         obj = self.eval(e.obj, b)
         if isinstance(obj, Unknown):
             return obj
-        if obj.v is None:
+        if obj.data is None:
             return Val([])
-        items = obj.v if isinstance(obj.v, list) else [obj]
+        items = obj.data if isinstance(obj.data, list) else [obj]
         out: list[Value] = []
         for item in items:
             cur: Value = item
@@ -266,7 +266,7 @@ class _Eval:
             v = self.eval(part, b)
             if isinstance(v, Unknown):
                 return v
-            if v.v is None:
+            if v.data is None:
                 raise EvalError('template interpolates a null value')
             out.append(to_str(v))
             sole = v if sole is None else sole
@@ -287,9 +287,9 @@ class _Eval:
             last = args.pop()
             if isinstance(last, Unknown):
                 return last
-            if not isinstance(last.v, list):
+            if not isinstance(last.data, list):
                 raise EvalError(f'{e.name}(...): only a list can be expanded')
-            args.extend(last.v)
+            args.extend(last.data)
         return funcs.call(e.name, args)
 
     def try_can(self, e: s.Call, b: dict[str, Value]) -> Value:
@@ -310,10 +310,10 @@ class _Eval:
         coll = self.eval(e.collection, b)
         if isinstance(coll, Unknown):
             return coll
-        if isinstance(coll.v, dict):
-            pairs: list[tuple[Value, Value]] = [(Val(k), inherit(v, coll)) for k, v in sorted(coll.v.items())]
-        elif isinstance(coll.v, list):
-            pairs = [(Val(i), inherit(v, coll)) for i, v in enumerate(coll.v)]
+        if isinstance(coll.data, dict):
+            pairs: list[tuple[Value, Value]] = [(Val(k), inherit(v, coll)) for k, v in sorted(coll.data.items())]
+        elif isinstance(coll.data, list):
+            pairs = [(Val(i), inherit(v, coll)) for i, v in enumerate(coll.data)]
         else:
             raise EvalError(f'for expression over a {type_name(coll)}')
         funcs._check_size(len(pairs))
@@ -340,8 +340,8 @@ class _Eval:
             v = self.eval(e.value, inner)
             if e.grouping:
                 group = obj.setdefault(ks, Val([]))
-                assert isinstance(group, Val) and isinstance(group.v, list)
-                group.v.append(v)
+                assert isinstance(group, Val) and isinstance(group.data, list)
+                group.data.append(v)
             elif ks in obj:
                 raise EvalError(f'for expression: duplicate key {ks!r}')
             else:

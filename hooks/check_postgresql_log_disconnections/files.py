@@ -144,7 +144,7 @@ def siblings(directory: str) -> list[str]:
     return [os.path.join(directory, n) for n in names]
 
 
-def expand(args: list[str]) -> tuple[list[str], list[RunError]]:
+def paths_from_args(args: list[str]) -> tuple[list[str], list[RunError]]:
     """Command-line paths -> absolute file paths to check (directories walked, .terraform skipped)."""
     out: list[str] = []
     errors: list[RunError] = []

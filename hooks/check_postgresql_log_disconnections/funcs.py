@@ -90,17 +90,17 @@ def _check_size(n: int) -> None:
 
 def _items(value: Val, what: str) -> list[Value]:
     """The elements, each remembering the names the collection came through."""
-    if isinstance(value.v, list):
-        return [inherit(x, value) for x in value.v]
-    if isinstance(value.v, dict):
-        return [inherit(x, value) for x in value.v.values()]
+    if isinstance(value.data, list):
+        return [inherit(x, value) for x in value.data]
+    if isinstance(value.data, dict):
+        return [inherit(x, value) for x in value.data.values()]
     raise EvalError(f'{what}: a list or set is required, got {type_name(value)}')
 
 
 def _mapping(value: Val, what: str) -> dict[str, Value]:
-    if isinstance(value.v, dict):
-        return {k: inherit(x, value) for k, x in value.v.items()}
-    if value.v is None:
+    if isinstance(value.data, dict):
+        return {k: inherit(x, value) for k, x in value.data.items()}
+    if value.data is None:
         raise EvalError(f'{what}: a map is required, got null')
     raise EvalError(f'{what}: a map is required, got {type_name(value)}')
 
@@ -171,7 +171,7 @@ def _format(args: list[Value]) -> Value:
             raise EvalError('format(): not enough arguments')
         arg = rest.pop(0)
         letter = verb[-1]
-        if letter == 'v' and isinstance(arg.v, (list, dict)):
+        if letter == 'v' and isinstance(arg.data, (list, dict)):
             out.append(_json(plain(arg)))
         elif letter in 'sv':
             out.append(to_str(arg))
@@ -198,10 +198,10 @@ def _format(args: list[Value]) -> Value:
 @fn('length')
 def _length(args: list[Value]) -> Value:
     (v,) = _shallow(args)
-    if isinstance(v.v, str):
-        return Val(len(v.v))
-    if isinstance(v.v, (list, dict)):
-        return Val(len(v.v))
+    if isinstance(v.data, str):
+        return Val(len(v.data))
+    if isinstance(v.data, (list, dict)):
+        return Val(len(v.data))
     raise EvalError(f'length(): got {type_name(v)}')
 
 
@@ -229,13 +229,13 @@ _numeric('signum', lambda x: (x > 0) - (x < 0))
 @fn('tostring')
 def _tostring(args: list[Value]) -> Value:
     (v,) = _known(args)
-    return v if v.v is None else v.derived(to_str(v))
+    return v if v.data is None else v.derived(to_str(v))
 
 
 @fn('tobool')
 def _tobool(args: list[Value]) -> Value:
     (v,) = _known(args)
-    return NULL if v.v is None else v.derived(to_bool(v))
+    return NULL if v.data is None else v.derived(to_bool(v))
 
 
 # --- collections ---
@@ -243,7 +243,7 @@ def _tobool(args: list[Value]) -> Value:
 def _merge(args: list[Value]) -> Value:
     out: dict[str, Value] = {}
     for a in _shallow(args):
-        if a.v is None:
+        if a.data is None:
             continue
         out.update(_mapping(a, 'merge'))
     return Val(out)
@@ -311,13 +311,13 @@ def _dedupe(items: list[Value]) -> list[Value]:
 @fn('toset')
 def _toset(args: list[Value]) -> Value:
     (v,) = _shallow(args)
-    if v.v is None:
+    if v.data is None:
         return v
     items = _known(_dedupe(_items(v, 'toset')))
-    if all(isinstance(x.v, str) for x in items):
-        items.sort(key=lambda x: cast(str, x.v))
-    elif all(isinstance(x.v, (int, float)) and not isinstance(x.v, bool) for x in items):
-        items.sort(key=lambda x: cast(float, x.v))
+    if all(isinstance(x.data, str) for x in items):
+        items.sort(key=lambda x: cast(str, x.data))
+    elif all(isinstance(x.data, (int, float)) and not isinstance(x.data, bool) for x in items):
+        items.sort(key=lambda x: cast(float, x.data))
     ordered: list[Value] = list(items)
     return Val(ordered, is_set=True)
 
@@ -353,8 +353,8 @@ def _flatten(args: list[Value]) -> Value:
     out: list[Value] = []
 
     def walk(x: Value) -> None:
-        if isinstance(x, Val) and isinstance(x.v, list):
-            for y in x.v:
+        if isinstance(x, Val) and isinstance(x.data, list):
+            for y in x.data:
                 walk(y)
         elif isinstance(x, Unknown):
             raise NotKnown(x)
@@ -376,7 +376,7 @@ def _coalesce(args: list[Value]) -> Value:
     for a in args:
         if isinstance(a, Unknown):
             raise NotKnown(a)
-        if a.v is not None and a.v != '':
+        if a.data is not None and a.data != '':
             return a
     raise EvalError('coalesce(): no non-null argument')
 
@@ -384,7 +384,7 @@ def _coalesce(args: list[Value]) -> Value:
 @fn('coalescelist')
 def _coalescelist(args: list[Value]) -> Value:
     for a in _shallow(args):
-        if isinstance(a.v, list) and a.v:
+        if isinstance(a.data, list) and a.data:
             return a
     return Val([])
 
@@ -392,7 +392,7 @@ def _coalescelist(args: list[Value]) -> Value:
 @fn('compact')
 def _compact(args: list[Value]) -> Value:
     (v,) = _shallow(args)
-    return Val([x for x in _known(_items(v, 'compact')) if x.v not in (None, '')])
+    return Val([x for x in _known(_items(v, 'compact')) if x.data not in (None, '')])
 
 
 @fn('reverse')

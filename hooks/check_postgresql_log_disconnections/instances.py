@@ -55,7 +55,7 @@ class Limits:
 
 
 @dataclass
-class Settings:
+class RootInputs:
     """Root-module inputs from the command line, in the order given."""
 
     var_values: dict[str, Value] = field(default_factory=dict)  # --var and --var-file, merged
@@ -66,12 +66,12 @@ def _key(v: str | int) -> str:
 
 
 class ModuleScope:
-    def __init__(self, mod: Module, inputs: dict[str, Value] | None, settings: Settings,
+    def __init__(self, mod: Module, inputs: dict[str, Value] | None, root_inputs: RootInputs,
                  call_site: s.Span | None = None, limits: Limits | None = None) -> None:
         self.mod = mod
         self.limits = limits or Limits()
         self.inputs = inputs  # None: a root module
-        self.settings = settings
+        self.root_inputs = root_inputs
         self.call_site = call_site
         self._vars: dict[str, Value] = {}
         self._locals: dict[str, Value] = {}
@@ -103,8 +103,8 @@ class ModuleScope:
         given: Value | None = None
         if self.inputs is not None:
             given = self.inputs.get(name)
-        elif name in self.settings.var_values:
-            given = self.settings.var_values[name]
+        elif name in self.root_inputs.var_values:
+            given = self.root_inputs.var_values[name]
         else:
             for _path, attrs in reversed(self.mod.tfvars):
                 if name in attrs:
@@ -149,41 +149,41 @@ def with_type_defaults(value: Value, type_expr: s.Expr | None) -> Value:
     kind, args = _type_call(type_expr)
     if kind == 'optional' and args:
         return with_type_defaults(value, args[0])
-    if not isinstance(value, Val) or value.v is None:
+    if not isinstance(value, Val) or value.data is None:
         return value
     if isinstance(type_expr, s.Ref) and type_expr.name in ('string', 'number', 'bool'):
         return _convert(value, type_expr.name)
     if not args:
         return value
-    if kind == 'object' and isinstance(args[0], s.ObjectExpr) and isinstance(value.v, dict):
+    if kind == 'object' and isinstance(args[0], s.ObjectExpr) and isinstance(value.data, dict):
         out: dict[str, Value] = {}
         for key_expr, attr_type in args[0].items:
             if not isinstance(key_expr, s.Lit):
                 return value  # a type we cannot read: leave the value as it is
             key = str(key_expr.value)
-            if key in value.v:
-                out[key] = with_type_defaults(value.v[key], attr_type)
+            if key in value.data:
+                out[key] = with_type_defaults(value.data[key], attr_type)
             elif _type_call(attr_type)[0] == 'optional':
                 out[key] = _optional_default(attr_type)
         return Val(out, value.origin, value.exact, value.via)
-    if kind in ('map', 'list', 'set') and isinstance(value.v, (dict, list)):
-        if isinstance(value.v, dict):
-            return Val({k: with_type_defaults(x, args[0]) for k, x in value.v.items()},
+    if kind in ('map', 'list', 'set') and isinstance(value.data, (dict, list)):
+        if isinstance(value.data, dict):
+            return Val({k: with_type_defaults(x, args[0]) for k, x in value.data.items()},
                        value.origin, value.exact, value.via)
-        return Val([with_type_defaults(x, args[0]) for x in value.v], value.origin, value.exact, value.via,
+        return Val([with_type_defaults(x, args[0]) for x in value.data], value.origin, value.exact, value.via,
                    value.is_set)
     return value
 
 
 def _convert(value: Val, kind: str) -> Value:
-    v = value.v
+    v = value.data
     try:
         if kind == 'string' and isinstance(v, (bool, int, float)):
-            return replace(value, v=to_str(value))
+            return replace(value, data=to_str(value))
         if kind == 'number' and isinstance(v, str):
-            return replace(value, v=to_num(value))
+            return replace(value, data=to_num(value))
         if kind == 'bool' and isinstance(v, str):
-            return replace(value, v=to_bool(value))
+            return replace(value, data=to_bool(value))
     except EvalError as e:
         return Unknown(f'Terraform would fail: {e.reason}')
     return value
@@ -244,22 +244,22 @@ def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str,
         v = evaluate(for_each.expr, scope, budget=scope.limits.budget)
         if isinstance(v, Unknown):
             return Unknown(f'for_each is unknown: {v.reason}')
-        if isinstance(v.v, (dict, list)) and scope.limits.instances + len(v.v) > MAX_INSTANCES:
+        if isinstance(v.data, (dict, list)) and scope.limits.instances + len(v.data) > MAX_INSTANCES:
             return Unknown(_TOO_MANY)
-        if isinstance(v.v, dict):
+        if isinstance(v.data, dict):
             return [(f'[{_key(k)}]', {'each': Val({'key': Val(k), 'value': inherit(x, v)})})
-                    for k, x in sorted(v.v.items())]
-        if isinstance(v.v, list) and v.is_set:
+                    for k, x in sorted(v.data.items())]
+        if isinstance(v.data, list) and v.is_set:
             out: list[tuple[str, dict[str, Value]]] = []
-            for x in v.v:
+            for x in v.data:
                 if isinstance(x, Unknown):
                     return Unknown(f'for_each is unknown: {x.reason}')
-                if not isinstance(x.v, str):
+                if not isinstance(x.data, str):
                     return Unknown('for_each over a set of non-strings: Terraform would fail')
                 element = inherit(x, v)
-                out.append((f'[{_key(x.v)}]', {'each': Val({'key': element, 'value': element})}))
+                out.append((f'[{_key(x.data)}]', {'each': Val({'key': element, 'value': element})}))
             return out
-        kind = 'null' if v.v is None else 'list' if isinstance(v.v, list) else type(v.v).__name__
+        kind = 'null' if v.data is None else 'list' if isinstance(v.data, list) else type(v.data).__name__
         return Unknown(f'for_each takes a map or a set, got a {kind}: Terraform would fail')
     return [('', {})]
 
@@ -273,13 +273,13 @@ def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -
         return Unknown(f'Terraform would fail: {e.reason}')
 
 
-def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
+def expand(mod: Module, root_inputs: RootInputs, load: Callable[[str], Module | str],
            notes: list[Note], *, inputs: dict[str, Value] | None = None, prefix: str = '',
            callers: tuple[s.Span, ...] = (), stack: tuple[str, ...] = (),
            limits: Limits | None = None) -> list[Instance]:
     """Every configuration resource instance of ``mod`` and of the local modules it calls."""
     limits = limits or Limits()
-    scope = ModuleScope(mod, inputs, settings, callers[-1] if callers else None, limits)
+    scope = ModuleScope(mod, inputs, root_inputs, callers[-1] if callers else None, limits)
     out: list[Instance] = []
     for block in mod.resources:
         rtype = block.labels[0]
@@ -306,11 +306,11 @@ def expand(mod: Module, settings: Settings, load: Callable[[str], Module | str],
             value = _eval(value_attr.expr, scope, bindings) if value_attr else None
             out.append(Instance(rtype, base + suffix, block, mod, name, value, callers))
     for call in mod.calls():
-        out.extend(_follow(call, mod, scope, settings, load, notes, prefix, callers, stack))
+        out.extend(_follow(call, mod, scope, root_inputs, load, notes, prefix, callers, stack))
     return out
 
 
-def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
+def _follow(call: s.Block, mod: Module, scope: ModuleScope, root_inputs: RootInputs,
             load: Callable[[str], Module | str], notes: list[Note], prefix: str,
             callers: tuple[s.Span, ...], stack: tuple[str, ...]) -> list[Instance]:
     src_attr = call.attr('source')
@@ -347,6 +347,6 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, settings: Settings,
     out: list[Instance] = []
     for suffix, bindings in exp:
         inputs = {a.name: _eval(a.expr, scope, bindings) for a in call.attributes if a.name not in _META_ARGS}
-        out.extend(expand(child, settings, load, notes, inputs=inputs, prefix=f'{prefix}module.{name}{suffix}.',
+        out.extend(expand(child, root_inputs, load, notes, inputs=inputs, prefix=f'{prefix}module.{name}{suffix}.',
                           callers=(*callers, where), stack=(*stack, here), limits=scope.limits))
     return out

@@ -33,7 +33,7 @@ def judge(inst: Instance) -> Result | None:
     name = inst.name
     if isinstance(name, Unknown):
         return _replace(base, reason=f'name cannot be determined: {name.reason}')
-    if not is_parameter(name.v):
+    if not is_parameter(name.data):
         return None
     value = inst.value
     if value is None:
@@ -85,7 +85,7 @@ def judge_all(instances: list[Instance]) -> list[Result]:
     other_uses: Counter[tuple[str, int]] = Counter()
     for inst in instances:
         if isinstance(inst.value, Val) and inst.value.origin is not None:
-            name = inst.name.v if isinstance(inst.name, Val) else None
+            name = inst.name.data if isinstance(inst.name, Val) else None
             if not is_parameter(name):
                 other_uses[(inst.value.origin.path, inst.value.origin.start)] += 1
     modules = {id(i.module): i.module for i in instances}.values()
@@ -143,7 +143,7 @@ def not_set(mod: Module, instances: list[Instance]) -> list[Result]:
     for inst in instances:
         if inst.module is not mod:
             continue
-        if isinstance(inst.name, Val) and not is_parameter(str(inst.name.v)):
+        if isinstance(inst.name, Val) and not is_parameter(str(inst.name.data)):
             continue
         attr = inst.block.attr('server_name') or inst.block.attr('server_id')
         target = _server_ref(attr.expr) if attr is not None else None

@@ -58,7 +58,7 @@ class Module:
 
     def variable(self, name: str) -> s.Block | None:
         for pending in self.pending_variables.pop(name, []):
-            self._parse(pending)
+            self._load(pending)
         return self.variables.get(name)
 
     def local(self, name: str) -> s.Attribute | None:
@@ -67,45 +67,45 @@ class Module:
             word = re.compile(r'(?<![\w-])' + re.escape(name) + r'(?![\w-])')
             for pending in [p for p in self.pending_locals if word.search(p.src.text, p.chunk.start, p.chunk.end)]:
                 self.pending_locals.remove(pending)
-                self._parse(pending)
+                self._load(pending)
         return self.locals.get(name)
 
     def servers(self) -> list[s.Block]:
         while self.pending_servers:
-            self._parse(self.pending_servers.pop(0))
+            self._load(self.pending_servers.pop(0))
         return [b for b in self.resources if b.labels[0] in SERVER_TYPES and len(b.labels) > 1]
 
     def calls(self) -> list[s.Block]:
         while self.pending_calls:
-            self._parse(self.pending_calls.pop(0))
+            self._load(self.pending_calls.pop(0))
         return self.module_calls
 
-    def _parse(self, pending: _Pending) -> None:
+    def _load(self, pending: _Pending) -> None:
         body = _parse_chunk(pending.src, pending.chunk, self.errors)
         if body is not None:
             _collect(self, body)
 
 
-def relevant(sources: list[Source], child_relevant: Callable[[str], bool]) -> bool:
+def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) -> bool:
     """Could this directory hold a configuration resource, or call a local module that does?
 
-    ``child_relevant`` answers the same question for a module source path.
+    ``call_matters`` answers the same question for a module source path.
     """
     for src in sources:
         if src.kind not in ('tf', 'tfjson'):
             continue
         if scan.may_configure(src.text):
             return True
-        if _LOCAL_SOURCE.search(src.text) and _calls_relevant(src.text, child_relevant):
+        if _LOCAL_SOURCE.search(src.text) and _any_call_matters(src.text, call_matters):
             return True
     return False
 
 
-def _calls_relevant(text: str, child_relevant: Callable[[str], bool]) -> bool:
+def _any_call_matters(text: str, call_matters: Callable[[str], bool]) -> bool:
     paths = _SOURCE_PATH.findall(text)
     if len(paths) < len(_LOCAL_SOURCE.findall(text)):
         return True  # a local source written in a way we cannot read: do not skip
-    return any(child_relevant(p) for p in paths)
+    return any(call_matters(p) for p in paths)
 
 
 def _tfvars_rank(path: str) -> tuple[int, str]:
@@ -122,7 +122,7 @@ def _auto_loaded(path: str) -> bool:
     return name in ('terraform.tfvars', 'terraform.tfvars.json') or name.endswith(('.auto.tfvars', '.auto.tfvars.json'))
 
 
-def load(directory: str, sources: list[Source], child_relevant: Callable[[str], bool]) -> Module:
+def load(directory: str, sources: list[Source], call_matters: Callable[[str], bool]) -> Module:
     """Index what matters in ``sources`` (the files of one directory); parse the resources."""
     mod = Module(directory)
     for src in sources:
@@ -138,14 +138,14 @@ def load(directory: str, sources: list[Source], child_relevant: Callable[[str], 
         for c in chunks:
             pending = _Pending(src, c)
             if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
-                mod._parse(pending)
+                mod._load(pending)
             elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
                 mod.pending_servers.append(pending)  # only --require-explicit reads servers
             elif c.type == 'variable' and c.labels:
                 mod.pending_variables.setdefault(c.labels[0], []).append(pending)
             elif c.type == 'locals':
                 mod.pending_locals.append(pending)
-            elif c.type == 'module' and _calls_relevant(src.text[c.start:c.end], child_relevant):
+            elif c.type == 'module' and _any_call_matters(src.text[c.start:c.end], call_matters):
                 mod.pending_calls.append(pending)
     for src in sorted((x for x in sources if x.kind in ('tfvars', 'tfvarsjson') and _auto_loaded(x.path)),
                       key=lambda x: _tfvars_rank(x.path)):

@@ -19,7 +19,7 @@ from check_postgresql_log_disconnections import files
 from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
 
 if TYPE_CHECKING:
-    from check_postgresql_log_disconnections.instances import Settings
+    from check_postgresql_log_disconnections.instances import RootInputs
     from check_postgresql_log_disconnections.modules import Module
     from check_postgresql_log_disconnections.values import Value
 
@@ -31,7 +31,7 @@ class Options:
     require_explicit: bool = False
 
 
-class _Run:
+class _Loader:
     """What one run has read: sources, which directories matter, loaded modules."""
 
     def __init__(self, boundary: str, git_root: str | None, passed: set[str]) -> None:
@@ -45,7 +45,7 @@ class _Run:
         self.sources: dict[str, files.Source | RunError] = {}
         self.tracked: set[str] = set()
         self.tracked_dirs: set[str] = set()
-        self._relevant: dict[str, bool] = {}
+        self._may_configure: dict[str, bool] = {}
         self._siblings: dict[str, list[str]] = {}
 
     def read(self, path: str) -> files.Source | RunError:
@@ -67,15 +67,15 @@ class _Run:
     def _readable(self, paths: list[str]) -> list[files.Source]:
         return [x for x in map(self.read, paths) if isinstance(x, files.Source)]
 
-    def relevant(self, directory: str) -> bool:
+    def may_configure(self, directory: str) -> bool:
         """Can this directory, or a local module it calls, hold a configuration? (Textual, no parse.)"""
-        if directory not in self._relevant:
-            self._relevant[directory] = False  # a module calling itself: decided by the rest
+        if directory not in self._may_configure:
+            self._may_configure[directory] = False  # a module calling itself: decided by the rest
             if os.path.isdir(directory) and files.inside(directory, self.boundary):
                 paths = self.siblings(directory) + self.passed_in.get(directory, [])
-                self._relevant[directory] = _relevant(self._readable(paths),
-                                                      lambda src: self._call_matters(_join(directory, src)))
-        return self._relevant[directory]
+                self._may_configure[directory] = _sources_may_configure(self._readable(paths),
+                                                      lambda src: self.call_matters(_join(directory, src)))
+        return self._may_configure[directory]
 
     def track(self, directories: list[str]) -> None:
         """Learn which files git tracks in these directories (one git call for all)."""
@@ -105,12 +105,14 @@ class _Run:
         if directory not in self.modules:
             self.modules[directory] = modules.load(
                 directory, self._readable(self.dir_files(directory)),
-                lambda src: self._call_matters(_join(directory, src)))
+                lambda src: self.call_matters(_join(directory, src)))
         return self.modules[directory]
 
-    def _call_matters(self, directory: str) -> bool:
+    def call_matters(self, directory: str) -> bool:
         """A module call is parsed when its source may matter, or when it is not followed (to say so)."""
-        return not os.path.isdir(directory) or not files.inside(directory, self.boundary) or self.relevant(directory)
+        if not os.path.isdir(directory) or not files.inside(directory, self.boundary):
+            return True
+        return self.may_configure(directory)
 
     def child(self, directory: str) -> Module | str:
         """A called module's directory: the module, or why it is not followed ('' = nothing to check)."""
@@ -118,7 +120,7 @@ class _Run:
             return 'is outside the repository: not followed'
         if not os.path.isdir(directory):
             return 'does not exist: not followed'
-        if not self.relevant(directory):
+        if not self.may_configure(directory):
             return ''
         return self.module(directory)
 
@@ -127,13 +129,13 @@ def _join(directory: str, source: str) -> str:
     return os.path.normpath(os.path.join(directory, source))
 
 
-def _relevant(sources: list[files.Source], child: Callable[[str], bool]) -> bool:
+def _sources_may_configure(sources: list[files.Source], child: Callable[[str], bool]) -> bool:
     # a local module source is a string starting with ./ or ../
     if not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text for src in sources):
         return False  # the common case, decided without importing the parser side
     from check_postgresql_log_disconnections import modules
 
-    return modules.relevant(sources, child)
+    return modules.may_configure(sources, child)
 
 
 def _cli_value(text: str) -> Value:
@@ -152,12 +154,12 @@ def _cli_value(text: str) -> Value:
     return Val(text)
 
 
-def _settings(opts: Options, run: _Run, report: Report) -> Settings:
+def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
     from check_postgresql_log_disconnections import modules
     from check_postgresql_log_disconnections.evaluate import evaluate
-    from check_postgresql_log_disconnections.instances import Constant, Settings
+    from check_postgresql_log_disconnections.instances import Constant, RootInputs
 
-    settings = Settings()
+    root_inputs = RootInputs()
     for path in opts.var_files:
         ap = os.path.abspath(path)
         if not files.inside(ap, run.boundary):
@@ -172,17 +174,17 @@ def _settings(opts: Options, run: _Run, report: Report) -> Settings:
         attrs = modules.parse_tfvars(src, errors)
         report.errors.extend(errors)
         for name, attr in (attrs or {}).items():
-            settings.var_values[name] = evaluate(attr.expr, Constant())
+            root_inputs.var_values[name] = evaluate(attr.expr, Constant())
     for name, text in opts.var_values:
-        settings.var_values[name] = _cli_value(text)
-    return settings
+        root_inputs.var_values[name] = _cli_value(text)
+    return root_inputs
 
 
 def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None) -> Report:
-    paths, errors = files.expand(args)
+    paths, errors = files.paths_from_args(args)
     report = Report(errors=list(errors))
     root = files.git_root(os.getcwd())
-    state = _Run(root or os.getcwd(), root, set(paths))
+    state = _Loader(root or os.getcwd(), root, set(paths))
     shown = {files.display(p) for p in paths}
     report.files = sorted(shown)
 
@@ -193,19 +195,19 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
             report.errors.append(src)
         else:
             directories.add(os.path.dirname(p))
-    relevant = sorted(d for d in directories if state.relevant(d))
-    if not relevant and not opts.var_files:
+    candidates = sorted(d for d in directories if state.may_configure(d))
+    if not candidates and not opts.var_files:
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
     from check_postgresql_log_disconnections import judge, suppress
     from check_postgresql_log_disconnections.instances import expand
 
-    settings = _settings(opts, state, report)
-    state.track(relevant)
+    root_inputs = _root_inputs(opts, state, report)
+    state.track(candidates)
     results: list[Result] = []
-    for d in relevant:
+    for d in candidates:
         try:
             mod = state.module(d)
-            instances = expand(mod, settings, state.child, report.notes, stack=())
+            instances = expand(mod, root_inputs, state.child, report.notes, stack=())
             results.extend(judge.judge_all(instances))
             if opts.require_explicit:
                 results.extend(judge.not_set(mod, instances))
@@ -225,7 +227,7 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
     return report
 
 
-def _texts(state: _Run) -> dict[str, str]:
+def _texts(state: _Loader) -> dict[str, str]:
     return {s.path: s.text for s in state.sources.values() if isinstance(s, files.Source)}
 
 

@@ -146,13 +146,13 @@ def chunks(text: str) -> list[Chunk] | None:
         elif (m := _HEADER.match(text, pos)) is None:
             return None
         elif m.group('eq'):
-            scanned = _scan(text, m.end(), n, [])
+            scanned = _lex_code(text, m.end(), n, [])
             if scanned is None:
                 return None
             end, depth = scanned
             kind, labels = '', (m.group('name'),)
         else:
-            scanned = _scan(text, m.end(), n, ['{'])
+            scanned = _lex_code(text, m.end(), n, ['{'])
             if scanned is None:
                 return None
             trail = _TRAIL.match(text, scanned[0])
@@ -167,7 +167,7 @@ def chunks(text: str) -> list[Chunk] | None:
         pos = end
 
 
-def _scan(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] | None:
+def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] | None:
     """Lex code from ``pos``; return (end, deepest nesting) or None.
 
     With an empty ``stack`` this is an attribute's expression: it ends past the
@@ -347,7 +347,7 @@ def _one_line_templates(text: str, pos: int, stop: int) -> bool:
         if run not in ('$', '%'):
             return False
         eol = text.find('\n', m.end(), stop)
-        scanned = _scan(text, m.end(), stop if eol < 0 else eol, ['$'])
+        scanned = _lex_code(text, m.end(), stop if eol < 0 else eol, ['$'])
         if scanned is None:
             return False
         pos = scanned[0]

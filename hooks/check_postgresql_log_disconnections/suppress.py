@@ -76,7 +76,7 @@ class _Scan:
     levels: list[int]  # levels[n]: nesting at the end of line n; levels[0] = 0
 
 
-def _scan(text: str) -> _Scan:
+def _lex_comments(text: str) -> _Scan:
     """One pass over ``text``: comments, code lines and nesting level per line.
 
     The nesting level counts open brackets, interpolations and heredocs, so an element starting on line ``t`` ends on
@@ -209,23 +209,23 @@ def _commands(comment: _Comment) -> list[tuple[str, frozenset[str] | None]]:
     return found
 
 
-def parse(text: str) -> FileSuppressions:
+def file_suppressions(text: str) -> FileSuppressions:
     """Read the KICS comments of one file's text, for this rule."""
     if 'kics-scan' not in text.lower():
         return FileSuppressions()  # the common case: no need to find the comments
     text = text.removeprefix('\ufeff')
-    scan = _scan(text)
-    ends = _element_ends(scan.levels)
+    lexed = _lex_comments(text)
+    ends = _element_ends(lexed.levels)
     ignore_file = False
     enable: set[str] | None = None
     disable: set[str] = set()
     ignore_lines: set[int] = set()
     starts: set[int] = set()
     blocks: list[tuple[int, int]] = []
-    for comment in scan.comments:
+    for comment in lexed.comments:
         if not comment.leading:  # `x = 1 # kics-scan ...`: not a command (KICS)
             continue
-        at_top = comment.start < scan.first_code
+        at_top = comment.start < lexed.first_code
         for command, ids in _commands(comment):
             ours = ids is None or not ids.isdisjoint(_OUR_IDS)
             if command == 'ignore-line':
@@ -237,11 +237,11 @@ def parse(text: str) -> FileSuppressions:
                 if comment.code_after:
                     target = comment.end_line
                 else:
-                    k = bisect.bisect_right(scan.code_lines, comment.end_line)
-                    if k == len(scan.code_lines):
+                    k = bisect.bisect_right(lexed.code_lines, comment.end_line)
+                    if k == len(lexed.code_lines):
                         continue
-                    target = scan.code_lines[k]
-                    if scan.levels[target] < scan.levels[target - 1]:  # `}`: no element starts here
+                    target = lexed.code_lines[k]
+                    if lexed.levels[target] < lexed.levels[target - 1]:  # `}`: no element starts here
                         continue
                 starts.add(target)
                 blocks.append((target, ends[target]))
@@ -303,7 +303,7 @@ def apply(results: list[Result], texts: Mapping[str, str]) -> list[Result]:
     def sups(path: str) -> FileSuppressions | None:
         if path not in cache:
             text = texts.get(path)
-            cache[path] = None if text is None else parse(text)
+            cache[path] = None if text is None else file_suppressions(text)
         return cache[path]
 
     out: list[Result] = []

@@ -1,6 +1,6 @@
 """Terraform's JSON syntax: ``.tf.json`` / ``.tofu.json`` configuration and ``.tfvars.json``.
 
-``parse(text, path)`` produces the same ``syntax`` nodes as the HCL adapter,
+``parse_config`` / ``parse_tfvars`` produces the same ``syntax`` nodes as the HCL adapter,
 positioned in the JSON file: the span of a value is its JSON token (a string's
 span includes its quotes), an attribute's span runs from its property name to
 the end of its value, and a block's span is the JSON object holding its body.
@@ -69,7 +69,7 @@ _TRAVERSAL = re.compile(r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9
 _KEYWORDS = frozenset({'true', 'false', 'null', 'for', 'in', 'if', 'else', 'endif', 'endfor'})
 
 
-class _J:
+class _JsonNode:
     """A JSON value with its offsets in the text: ``kind`` is object, array, string or scalar."""
 
     __slots__ = ('end', 'items', 'kind', 'pairs', 'start', 'value')
@@ -77,8 +77,8 @@ class _J:
     def __init__(self, kind: str, start: int, end: int = -1, value: str | float | bool | None = None) -> None:
         self.kind = kind
         self.value = value  # the decoded string, number, bool or None
-        self.items: list[_J] = []
-        self.pairs: list[tuple[_J, _J]] = []
+        self.items: list[_JsonNode] = []
+        self.pairs: list[tuple[_JsonNode, _JsonNode]] = []
         self.start = start
         self.end = end
 
@@ -122,7 +122,7 @@ _TOP: Mapping[str, tuple[int, _Schema]] = {
 }
 
 
-def parse(text: str, path: str) -> s.Body:
+def parse_by_name(text: str, path: str) -> s.Body:
     """Parse a ``.tfvars.json`` file (by its name) or else a ``.tf.json`` / ``.tofu.json`` file."""
     if path.endswith('.tfvars.json'):
         return parse_tfvars(text, path)
@@ -174,7 +174,7 @@ class _Reader:
         end_line, end_column = self.position(end)
         return s.Span(self.path, line, column, end_line, end_column, start, end)
 
-    def node_span(self, node: _J) -> s.Span:
+    def node_span(self, node: _JsonNode) -> s.Span:
         return self.span(node.start, node.end)
 
     def error(self, reason: str, offset: int) -> hcl.ParseError:
@@ -183,7 +183,7 @@ class _Reader:
 
     # --- JSON ---
 
-    def root(self) -> _J:
+    def root(self) -> _JsonNode:
         node = self.read()
         if node.kind != 'object':
             raise self.error('expected a JSON object at the top level', node.start)
@@ -198,12 +198,12 @@ class _Reader:
     def found(self, i: int) -> str:
         return repr(self.text[i]) if i < len(self.text) else 'end of file'
 
-    def read(self) -> _J:
+    def read(self) -> _JsonNode:
         """Read one JSON value and check nothing but whitespace follows."""
         text, n = self.text, len(self.text)
         i = self.ws(1 if text.startswith('\ufeff') else 0)
-        stack: list[_J] = []
-        keys: list[_J] = []
+        stack: list[_JsonNode] = []
+        keys: list[_JsonNode] = []
         while True:
             if i >= n:
                 raise self.error('unexpected end of file', i)
@@ -211,7 +211,7 @@ class _Reader:
             if c in '{[':
                 if len(stack) >= MAX_DEPTH:
                     raise self.error(f'JSON nested more than {MAX_DEPTH} levels deep', i)
-                node = _J('object' if c == '{' else 'array', i)
+                node = _JsonNode('object' if c == '{' else 'array', i)
                 i = self.ws(i + 1)
                 if i < n and text[i] == ('}' if c == '{' else ']'):
                     node.end = i = i + 1
@@ -227,12 +227,12 @@ class _Reader:
                 if m is None:
                     raise self.error('invalid number', i)
                 number: int | float = float(m.group()) if m.group(1) or m.group(2) else int(m.group())
-                node = _J('scalar', i, m.end(), number)
+                node = _JsonNode('scalar', i, m.end(), number)
                 i = m.end()
             else:
                 for word, value in (('true', True), ('false', False), ('null', None)):
                     if text.startswith(word, i):
-                        node = _J('scalar', i, i + len(word), value)
+                        node = _JsonNode('scalar', i, i + len(word), value)
                         i += len(word)
                         break
                 else:
@@ -260,7 +260,7 @@ class _Reader:
                     continue
                 raise self.error(f"expected ',' or {close!r}, found {self.found(i)}", i)
 
-    def key(self, i: int, keys: list[_J]) -> int:
+    def key(self, i: int, keys: list[_JsonNode]) -> int:
         if i >= len(self.text) or self.text[i] != '"':
             raise self.error(f'expected a property name in double quotes, found {self.found(i)}', i)
         node, i = self.string(i)
@@ -270,16 +270,16 @@ class _Reader:
             raise self.error(f"expected ':', found {self.found(i)}", i)
         return self.ws(i + 1)
 
-    def string(self, i: int) -> tuple[_J, int]:
+    def string(self, i: int) -> tuple[_JsonNode, int]:
         try:
             value, end = _scanstring(self.text, i + 1, True)
         except json.decoder.JSONDecodeError as e:
             raise self.error(e.msg.lower(), e.pos) from None
-        return _J('string', i, end, value), end
+        return _JsonNode('string', i, end, value), end
 
     # --- blocks ---
 
-    def objects(self, node: _J, what: str) -> list[_J]:
+    def objects(self, node: _JsonNode, what: str) -> list[_JsonNode]:
         """A body or label level: an object, or an array of objects."""
         if node.kind == 'object':
             return [node]
@@ -290,10 +290,10 @@ class _Reader:
             return node.items
         raise self.error(f'expected a JSON object or an array of objects for {what}', node.start)
 
-    def blocks(self, type_: str, node: _J, labels: int, schema: _Schema) -> list[s.Block]:
+    def blocks(self, type_: str, node: _JsonNode, labels: int, schema: _Schema) -> list[s.Block]:
         out: list[s.Block] = []
 
-        def walk(node: _J, names: tuple[str, ...]) -> None:
+        def walk(node: _JsonNode, names: tuple[str, ...]) -> None:
             if len(names) == labels:
                 for body in self.objects(node, f'the body of a {type_} block'):
                     attrs, blocks = self.body(body, schema)
@@ -307,7 +307,7 @@ class _Reader:
         walk(node, ())
         return out
 
-    def body(self, node: _J, schema: _Schema) -> tuple[tuple[s.Attribute, ...], tuple[s.Block, ...]]:
+    def body(self, node: _JsonNode, schema: _Schema) -> tuple[tuple[s.Attribute, ...], tuple[s.Block, ...]]:
         attrs: list[s.Attribute] = []
         blocks: list[s.Block] = []
         for key, value in node.pairs:
@@ -329,7 +329,7 @@ class _Reader:
 
     # --- expressions ---
 
-    def literal(self, node: _J) -> s.Expr:
+    def literal(self, node: _JsonNode) -> s.Expr:
         """A JSON value taken literally (tfvars, variable defaults): strings are not templates."""
         sp = self.node_span(node)
         if node.kind == 'string':
@@ -346,7 +346,7 @@ class _Reader:
             pairs.append((s.Lit(k.value, self.node_span(k), quoted=True), self.literal(v)))
         return s.ObjectExpr(_last_key_wins(pairs), sp)
 
-    def expr(self, node: _J) -> s.Expr:
+    def expr(self, node: _JsonNode) -> s.Expr:
         """A JSON value in an expression position: strings are templates."""
         sp = self.node_span(node)
         if node.kind == 'string':
@@ -363,7 +363,7 @@ class _Reader:
             pairs.append((self.template(k), self.expr(v)))
         return s.ObjectExpr(_last_key_wins(pairs), sp)
 
-    def static(self, node: _J) -> s.Expr:
+    def static(self, node: _JsonNode) -> s.Expr:
         """A string holding a bare expression (``"aws.west"``, ``"list(string)"``), or an array of them."""
         if node.kind == 'array':
             items: list[s.Expr] = []
@@ -377,7 +377,7 @@ class _Reader:
         expr = self.embedded(node, 0, len(node.text), self.raw_offsets(node))
         return _with_span(expr, self.node_span(node))
 
-    def template(self, node: _J) -> s.Expr:
+    def template(self, node: _JsonNode) -> s.Expr:
         """A JSON string read as a template (``parts`` as in the HCL adapter)."""
         value = node.text
         sp = self.node_span(node)
@@ -425,7 +425,7 @@ class _Reader:
             return s.Lit(''.join(p for p in parts if isinstance(p, str)), sp, quoted=True)
         return s.Template(tuple(parts), sp)
 
-    def raw_offsets(self, node: _J) -> Callable[[int], int]:
+    def raw_offsets(self, node: _JsonNode) -> Callable[[int], int]:
         """Map an index into a string's decoded value to an offset in the file."""
         base = node.start + 1
         end = node.end - 1
@@ -442,7 +442,7 @@ class _Reader:
             return lambda k: base
         return lambda k: offsets[min(max(k, 0), len(offsets) - 1)]
 
-    def embedded(self, node: _J, start: int, end: int, raw: Callable[[int], int]) -> s.Expr:
+    def embedded(self, node: _JsonNode, start: int, end: int, raw: Callable[[int], int]) -> s.Expr:
         """Parse ``node.text[start:end]`` as an HCL expression, with spans in the file."""
         source = node.text[start:end]
         simple = _TRAVERSAL.fullmatch(source)

@@ -19,7 +19,7 @@ Plain = Union[str, int, float, bool, None, list['Value'], dict[str, 'Value']]
 class Val:
     """A known value. ``origin`` is the literal it copies, ``exact`` whether unchanged."""
 
-    v: Plain
+    data: Plain
     origin: Span | None = None
     exact: bool = False
     via: tuple[str, ...] = ()
@@ -64,7 +64,7 @@ def plain(value: Value) -> object:
     """The Python value, with nested Vals unwrapped; raises ``NotKnown`` inside unknowns."""
     if isinstance(value, Unknown):
         raise NotKnown(value)
-    v = value.v
+    v = value.data
     if isinstance(v, list):
         return [plain(x) for x in v]
     if isinstance(v, dict):
@@ -81,7 +81,7 @@ class NotKnown(Exception):
 def first_unknown(value: Value) -> Unknown | None:
     if isinstance(value, Unknown):
         return value
-    v = value.v
+    v = value.data
     items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
     for x in items:
         u = first_unknown(x)
@@ -104,7 +104,7 @@ def wrap(obj: object) -> Val:
 
 
 def type_name(value: Val) -> str:
-    v = value.v
+    v = value.data
     if v is None:
         return 'null'
     if isinstance(v, bool):
@@ -120,7 +120,7 @@ def type_name(value: Val) -> str:
 
 def to_str(value: Val) -> str:
     """Terraform's automatic conversion to string (template interpolation, string args)."""
-    v = value.v
+    v = value.data
     if isinstance(v, bool):
         return 'true' if v else 'false'
     if isinstance(v, float) and v.is_integer():
@@ -133,7 +133,7 @@ def to_str(value: Val) -> str:
 
 
 def to_num(value: Val) -> int | float:
-    v = value.v
+    v = value.data
     if isinstance(v, bool) or v is None or isinstance(v, (list, dict)):
         raise EvalError(f'a number is required, got {type_name(value)}')
     if isinstance(v, (int, float)):
@@ -146,7 +146,7 @@ def to_num(value: Val) -> int | float:
 
 
 def to_bool(value: Val) -> bool:
-    v = value.v
+    v = value.data
     if isinstance(v, bool):
         return v
     if v in ('true', 'false'):
