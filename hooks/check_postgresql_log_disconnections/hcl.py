@@ -3,7 +3,9 @@
 ``parse(text, path)`` turns HCL text into ``syntax`` nodes with positions taken
 from python-hcl2's rule tree (``hcl2.parses``: each rule's private ``_meta``).
 Every way python-hcl2 can fail becomes one ``ParseError`` with a line and
-column, so callers never see a lark exception or a ``RecursionError``.
+column, so callers never see a lark exception or a ``RecursionError``. A
+failure of our own conversion is not a ``ParseError``: it propagates, and the
+pipeline reports it as an internal error (a bug of ours, not of the input).
 """
 from __future__ import annotations
 
@@ -33,7 +35,6 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
 
     try:
         tree = hcl2.parses(text)
-        return _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
     except UnexpectedInput as e:
         raise ParseError(_describe(e), line + e.line - 1, e.column) from None
     except (RecursionError, VisitError) as e:
@@ -42,6 +43,11 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
         raise ParseError('expression too deeply nested', line) from None
     except (ValueError, RuntimeError, AttributeError, IndexError, KeyError, TypeError) as e:
         raise ParseError(f'python-hcl2 failed: {type(e).__name__}: {e}', line) from None
+    # Our own conversion is outside that net: a bug of ours is an internal error, not python-hcl2's.
+    try:
+        return _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
+    except RecursionError:  # a tree python-hcl2 could build but too deep to walk: the input's limit
+        raise ParseError('expression too deeply nested', line) from None
 
 
 def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:
