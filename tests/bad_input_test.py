@@ -131,10 +131,10 @@ def test_a_bug_in_one_module_is_one_line_and_the_run_goes_on(tmp_path: Path, mon
 
     real = judge.judge_all
 
-    def broken(instances: list[object]) -> list[object]:
+    def broken(instances: list[object], *args: object) -> list[object]:
         if any('bad' in str(getattr(i, 'address', '')) for i in instances):
             raise KeyError('simulated bug')
-        return real(instances)  # type: ignore[arg-type]
+        return real(instances, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(judge, 'judge_all', broken)
     (tmp_path / 'good').mkdir()

@@ -20,6 +20,14 @@ def _var(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
+class _Ordered(argparse.Action):
+    """``--var`` and ``--var-file`` into one list, in command-line order: the later wins, as in Terraform."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest), (self.const, values)])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog='check-postgresql-log-disconnections',
@@ -28,9 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('filenames', nargs='*', help='Terraform files or directories (directories are walked)')
     parser.add_argument('--unresolved', choices=('ignore', 'warn', 'fail'), default='warn',
                         help='what a value that cannot be determined statically does (default: warn)')
-    parser.add_argument('--var', dest='var_values', action='append', type=_var, default=[], metavar='NAME=VALUE',
-                        help='set a root module variable, as terraform -var does')
-    parser.add_argument('--var-file', dest='var_files', action='append', default=[], metavar='FILE',
+    parser.set_defaults(inputs=())
+    parser.add_argument('--var', dest='inputs', action=_Ordered, const='var', type=_var, metavar='NAME=VALUE',
+                        help='set a root module variable, as terraform -var does (later options win)')
+    parser.add_argument('--var-file', dest='inputs', action=_Ordered, const='var-file', metavar='FILE',
                         help='read root module variables from a tfvars file, as terraform -var-file does')
     parser.add_argument('--format', choices=('text', 'json', 'sarif'), default='text')
     parser.add_argument('--output', metavar='FILE', help='write the report to FILE instead of stdout')
@@ -40,8 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
     args = parser.parse_args(argv)
 
-    opts = pipeline.Options(var_values=args.var_values, var_files=args.var_files,
-                         require_explicit=args.require_explicit)
+    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit)
     result = pipeline.run(args.filenames, opts)
     if args.fix:
         from check_postgresql_log_disconnections import fix

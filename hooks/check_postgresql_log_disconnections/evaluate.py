@@ -15,6 +15,7 @@ from typing import Protocol
 from check_postgresql_log_disconnections import funcs
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.values import (
+    MAX_DIGITS,
     EvalError,
     NotKnown,
     Unknown,
@@ -50,9 +51,14 @@ class Budget:
 def arithmetic(op: str, x: int | float, y: int | float) -> int | float:
     """Terraform computes in arbitrary precision: 3 * 0.1 is 0.3, and % truncates like Go."""
     a, b = Decimal(repr(x)), Decimal(repr(y))
-    with localcontext() as ctx:
-        ctx.prec = 40
-        r = {'+': a + b, '-': a - b, '*': a * b, '/': a / b, '%': a % b}[op]  # Decimal % truncates
+    try:
+        with localcontext() as ctx:
+            ctx.prec = 40
+            r = {'+': a + b, '-': a - b, '*': a * b, '/': a / b, '%': a % b}[op]  # Decimal % truncates
+    except ArithmeticError:  # infinity from a function (Terraform has no infinite literals)
+        raise NotKnown(Unknown(f'{x} {op} {y} cannot be evaluated')) from None
+    if not r.is_finite() or r.adjusted() >= MAX_DIGITS:
+        raise NotKnown(Unknown('number too large to evaluate'))
     return int(r) if r == r.to_integral_value() else float(r)
 
 

@@ -123,6 +123,24 @@ def tracked(root: str, dirs: list[str]) -> set[str] | None:
     return {os.path.normpath(os.path.join(root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
 
 
+_PATTERNS = ('*.tf', '*.tf.json', '*.tofu', '*.tofu.json')
+
+
+def all_terraform(root: str, git: bool) -> list[str]:
+    """Every Terraform configuration file under ``root``: the tracked ones in git, else all (``.terraform`` skipped)."""
+    if git:
+        import subprocess
+
+        try:
+            out = subprocess.run(['git', '-C', root, 'ls-files', '-z', '--', *_PATTERNS],
+                                 capture_output=True, timeout=30, check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+        return [os.path.join(root, p) for p in out.decode('utf-8', 'replace').split('\0') if p]
+    found, _ = paths_from_args([root])
+    return [p for p in found if kind_of(p) in ('tf', 'tfjson')]
+
+
 def staged(root: str) -> set[str] | None:
     """Absolute paths with staged changes (what this commit changes), or None."""
     import subprocess

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.values import number
 
 if TYPE_CHECKING:
     from lark.exceptions import UnexpectedInput
@@ -85,6 +86,22 @@ def _unescape(raw: str) -> str:
 
 
 _HEREDOC_RE = re.compile(r'<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*)', re.DOTALL)
+
+
+def early_marker(token: str) -> int:
+    """The line (counted from the heredoc's first) where Terraform closes it, when before the token's end; else 0.
+
+    Terraform closes a heredoc at the first line that is the marker once blanks
+    are trimmed; python-hcl2 only at one with no trailing blanks.
+    """
+    m = _HEREDOC_RE.match(token)
+    if m is None:  # pragma: no cover (the grammar only makes matching tokens)
+        return 0
+    lines = m.group(3).splitlines()
+    for i, line in enumerate(lines[:-1], 1):
+        if line.strip() == m.group(2):
+            return i
+    return 0
 
 
 def heredoc_value(token: str) -> str | None:
@@ -167,15 +184,19 @@ class _Convert:
             return s.Unsupported('empty expression', sp)  # pragma: no cover
         if kind in ('string',):
             return self.string(rule)
-        if kind == 'int_lit':
-            return s.Lit(int(str(self.tokens(rule)[0].value)), sp)
-        if kind == 'float_lit':
-            return s.Lit(float(str(self.tokens(rule)[0].value)), sp)
+        if kind in ('int_lit', 'float_lit'):
+            text = str(self.tokens(rule)[0].value)
+            n = number(text)
+            return s.Unsupported(f'number {text[:20]} too large', sp) if n is None else s.Lit(n, sp)
         if kind == 'literal_value':
             word = str(self.tokens(rule)[0].value)
             return s.Lit({'true': True, 'false': False}.get(word), sp)
         if kind in ('heredoc_template', 'heredoc_template_trim'):
             token = str(self.tokens(rule)[0].value)
+            early = early_marker(token)
+            if early:  # python-hcl2 read on past where Terraform closes it: what follows is lost
+                raise ParseError('heredoc closing marker followed by blanks: python-hcl2 reads past it '
+                                 '(remove the trailing blanks)', sp.line + early, 1)
             if '${' in token or '%{' in token:
                 return s.Unsupported('heredoc with interpolation', sp)
             return s.Lit(heredoc_value(token), sp)

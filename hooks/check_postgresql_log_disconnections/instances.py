@@ -39,6 +39,7 @@ class Instance:
     callers: tuple[s.Span, ...] = ()
     expanded: bool = True
     reason: str = ''  # why the instances are unknown, when not expanded
+    error: str = ''  # a bug of ours while evaluating it: reported on its own, the others still judged
 
 
 @dataclass
@@ -111,9 +112,11 @@ class ModuleScope:
                     given = evaluate(attrs[name].expr, Constant(), budget=self.limits.budget)
                     break
         type_expr = type_attr.expr if type_attr is not None else None
+        default = decl.attr('default')
+        if isinstance(given, Val) and given.data is None and default is not None and _not_nullable(decl):
+            given = None  # `nullable = false`: null means "use the default"
         if given is not None:
             return with_type_defaults(given, type_expr)
-        default = decl.attr('default')
         if default is None:
             if self.call_site is not None:
                 missing = Unknown(f'var.{name} has no default and the module call at '
@@ -131,6 +134,11 @@ class ModuleScope:
         if attr is None:
             return Unknown(f'local.{name} is not defined')
         return evaluate(attr.expr, self, budget=self.limits.budget)
+
+
+def _not_nullable(decl: s.Block) -> bool:
+    attr = decl.attr('nullable')
+    return attr is not None and isinstance(attr.expr, s.Lit) and attr.expr.value is False
 
 
 def _type_call(type_expr: s.Expr | None) -> tuple[str, tuple[s.Expr, ...]]:
@@ -161,9 +169,11 @@ def with_type_defaults(value: Value, type_expr: s.Expr | None) -> Value:
             if not isinstance(key_expr, s.Lit):
                 return value  # a type we cannot read: leave the value as it is
             key = str(key_expr.value)
-            if key in value.data:
-                out[key] = with_type_defaults(value.data[key], attr_type)
-            elif _type_call(attr_type)[0] == 'optional':
+            given = value.data.get(key)
+            optional = _type_call(attr_type)[0] == 'optional'
+            if given is not None and not (optional and isinstance(given, Val) and given.data is None):
+                out[key] = with_type_defaults(given, attr_type)
+            elif optional:  # missing or null: the default
                 out[key] = _optional_default(attr_type)
         return Val(out, value.origin, value.exact, value.via)
     if kind in ('map', 'list', 'set') and isinstance(value.data, (dict, list)):
@@ -290,23 +300,37 @@ def expand(mod: Module, root_inputs: RootInputs, load: Callable[[str], Module | 
         if name_attr is not None and isinstance(name_attr.expr, s.Lit) and \
                 not is_parameter(str(name_attr.expr.value)):
             continue
-        value_attr = block.attr('value')
         base = f'{prefix}{rtype}.{block.labels[1]}'
         try:
-            exp = _expansions(block, scope)
-        except EvalError as e:
-            exp = Unknown(f'Terraform would fail: {e.reason}')
-        if not isinstance(exp, Unknown) and not limits.take(len(exp)):
-            exp = Unknown(_TOO_MANY)
-        if isinstance(exp, Unknown):
-            out.append(Instance(rtype, base, block, mod, exp, None, callers, False, exp.reason))
-            continue
-        for suffix, bindings in exp:
-            name = _eval(name_attr.expr if name_attr else None, scope, bindings)
-            value = _eval(value_attr.expr, scope, bindings) if value_attr else None
-            out.append(Instance(rtype, base + suffix, block, mod, name, value, callers))
+            out.extend(_resource(block, mod, scope, base, callers))
+        except Exception as e:  # a bug of ours must not hide the other resources
+            unknown = Unknown('internal error')
+            out.append(Instance(rtype, base, block, mod, unknown, None, callers, False, unknown.reason,
+                                f'{type(e).__name__}: {e}'))
     for call in mod.calls():
         out.extend(_follow(call, mod, scope, root_inputs, load, notes, prefix, callers, stack))
+    return out
+
+
+def _resource(block: s.Block, mod: Module, scope: ModuleScope, base: str,
+              callers: tuple[s.Span, ...]) -> list[Instance]:
+    """The instances of one configuration resource block."""
+    rtype = block.labels[0]
+    name_attr = block.attr('name')
+    value_attr = block.attr('value')
+    try:
+        exp = _expansions(block, scope)
+    except EvalError as e:
+        exp = Unknown(f'Terraform would fail: {e.reason}')
+    if not isinstance(exp, Unknown) and not scope.limits.take(len(exp)):
+        exp = Unknown(_TOO_MANY)
+    if isinstance(exp, Unknown):
+        return [Instance(rtype, base, block, mod, exp, None, callers, False, exp.reason)]
+    out = []
+    for suffix, bindings in exp:
+        name = _eval(name_attr.expr if name_attr else None, scope, bindings)
+        value = _eval(value_attr.expr, scope, bindings) if value_attr else None
+        out.append(Instance(rtype, base + suffix, block, mod, name, value, callers))
     return out
 
 

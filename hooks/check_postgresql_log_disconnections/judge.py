@@ -12,9 +12,9 @@ from collections import Counter
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.instances import Instance
 from check_postgresql_log_disconnections.modules import Module
-from check_postgresql_log_disconnections.results import Result
+from check_postgresql_log_disconnections.results import Result, RunError
 from check_postgresql_log_disconnections.rule import SERVER_TYPES, compliant, is_parameter
-from check_postgresql_log_disconnections.values import Unknown, Val
+from check_postgresql_log_disconnections.values import Unknown, Val, first_unknown
 
 
 def _where(inst: Instance) -> s.Span:
@@ -38,8 +38,10 @@ def judge(inst: Instance) -> Result | None:
     value = inst.value
     if value is None:
         return _replace(base, reason='no value attribute')
-    if isinstance(value, Unknown):
-        return _replace(base, reason=f'value cannot be determined: {value.reason}')
+    unknown = first_unknown(value)  # `[var.nodefault]`: a list holding an unknown
+    if unknown is not None:
+        return _replace(base, reason=f'value cannot be determined: {unknown.reason}')
+    assert isinstance(value, Val)
     return _known(base, value, inst.module)
 
 
@@ -78,9 +80,33 @@ def _replace(r: Result, **kw: object) -> Result:
     return replace(r, **kw)  # type: ignore[arg-type]
 
 
-def judge_all(instances: list[Instance]) -> list[Result]:
+def _judge_each(instances: list[Instance], errors: list[RunError], shown: set[str]) -> list[Result]:
+    """``judge`` each instance; a bug of ours on one is an error line at it, the others still count."""
+    out = []
+    for inst in instances:
+        try:
+            r = judge(inst) if not inst.error else None
+            error = inst.error
+        except Exception as e:  # any bug of ours
+            r, error = None, f'{type(e).__name__}: {e}'
+        if error:
+            errors.append(internal_error(_where(inst), inst.callers, inst.address, error, shown))
+        elif r is not None:
+            out.append(r)
+    return out
+
+
+def internal_error(loc: s.Span, callers: tuple[s.Span, ...], address: str, error: str,
+                   shown: set[str]) -> RunError:
+    """An instance we failed on, reported where the run can show it (its file, else a module call)."""
+    at = next((x for x in (loc, *reversed(callers)) if x.path in shown), callers[0] if callers else loc)
+    return RunError(at.path, f'internal error while checking {address} ({error}); please report it',
+                    at.line, at.column, 'internal')
+
+
+def judge_all(instances: list[Instance], errors: list[RunError], shown: set[str]) -> list[Result]:
     """Judge every instance and mark fixable literals that also feed another use."""
-    results = [r for r in (judge(i) for i in instances) if r is not None]
+    results = _judge_each(instances, errors, shown)
     # a literal read by an instance that configures another parameter is shared
     other_uses: Counter[tuple[str, int]] = Counter()
     for inst in instances:

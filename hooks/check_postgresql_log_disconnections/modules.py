@@ -23,6 +23,8 @@ MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused,
 _LOCAL_SOURCE = re.compile(r'source\W+\.\.?[/\\]')
 # `source = "./x"` in HCL, `"source": "./x"` in JSON: Terraform requires a literal
 _SOURCE_PATH = re.compile(r'\bsource"?[ \t]*[=:][ \t]*"(\.\.?[/\\][^"\\$%]*)"')
+# a source string with an escape (`"\u002e/pg"` is "./pg"): read by the parser, never skipped here
+_ESCAPED_SOURCE = re.compile(r'\bsource"?[ \t]*[=:][ \t]*"[^"\n]*\\')
 
 
 @dataclass
@@ -96,16 +98,22 @@ def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) ->
             continue
         if scan.may_configure(src.text):
             return True
-        if _LOCAL_SOURCE.search(src.text) and _any_call_matters(src.text, call_matters):
+        if (_LOCAL_SOURCE.search(src.text) or _ESCAPED_SOURCE.search(src.text)) and \
+                _any_call_matters(src.text, call_matters):
             return True
     return False
 
 
 def _any_call_matters(text: str, call_matters: Callable[[str], bool]) -> bool:
     paths = _SOURCE_PATH.findall(text)
-    if len(paths) < len(_LOCAL_SOURCE.findall(text)):
+    if len(paths) < len(_LOCAL_SOURCE.findall(text)) or _ESCAPED_SOURCE.search(text):
         return True  # a local source written in a way we cannot read: do not skip
     return any(call_matters(p) for p in paths)
+
+
+def local_calls(text: str) -> list[tuple[str, int]]:
+    """``(source, line)`` of each plainly written local module source in a file's text (no parse)."""
+    return [(m.group(1), text.count('\n', 0, m.start()) + 1) for m in _SOURCE_PATH.finditer(text)]
 
 
 def _tfvars_rank(path: str) -> tuple[int, str]:

@@ -11,9 +11,9 @@ blocked and ``pre-commit run --all-files`` prints each finding once.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, cast
 
 from check_postgresql_log_disconnections import files
 from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Options:
-    var_values: list[tuple[str, str]] = field(default_factory=list)  # --var NAME=VALUE, in order
-    var_files: list[str] = field(default_factory=list)
+    # ('var', (NAME, VALUE)) and ('var-file', FILE) in command-line order: the later wins
+    inputs: Sequence[tuple[str, object]] = ()
     require_explicit: bool = False
 
 
@@ -160,7 +160,12 @@ def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
     from check_postgresql_log_disconnections.instances import Constant, RootInputs
 
     root_inputs = RootInputs()
-    for path in opts.var_files:
+    for kind, arg in opts.inputs:
+        if kind == 'var':
+            name, text = cast('tuple[str, str]', arg)
+            root_inputs.var_values[name] = _cli_value(text)
+            continue
+        path = str(arg)
         ap = os.path.abspath(path)
         if not files.inside(ap, run.boundary):
             report.errors.append(RunError(path, '--var-file is outside the repository: not read', kind='boundary'))
@@ -175,9 +180,28 @@ def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
         report.errors.extend(errors)
         for name, attr in (attrs or {}).items():
             root_inputs.var_values[name] = evaluate(attr.expr, Constant())
-    for name, text in opts.var_values:
-        root_inputs.var_values[name] = _cli_value(text)
     return root_inputs
+
+
+def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
+    """Which of ``dirs`` another module of the repository calls (-> ``FILE:LINE`` of one call).
+
+    ``--var`` and ``--var-file`` set root-module variables: a child module
+    judged on its own keeps its defaults, as it would under Terraform.
+    """
+    from check_postgresql_log_disconnections import modules
+
+    wanted = {os.path.realpath(d): d for d in dirs}
+    out: dict[str, str] = {}
+    for path in files.all_terraform(state.boundary, state.git_root is not None):
+        src = state.sources.get(path) or files.read(path)
+        if not isinstance(src, files.Source) or 'source' not in src.text:
+            continue
+        for source, line in modules.local_calls(src.text):
+            target = wanted.get(os.path.realpath(_join(os.path.dirname(path), source)))
+            if target is not None and target != os.path.dirname(path):
+                out.setdefault(target, f'{src.path}:{line}')
+    return out
 
 
 def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None) -> Report:
@@ -196,19 +220,24 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
         else:
             directories.add(os.path.dirname(p))
     candidates = sorted(d for d in directories if state.may_configure(d))
-    if not candidates and not opts.var_files:
+    if not candidates and not any(kind == 'var-file' for kind, _ in opts.inputs):
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
     from check_postgresql_log_disconnections import judge, suppress
-    from check_postgresql_log_disconnections.instances import expand
+    from check_postgresql_log_disconnections.instances import RootInputs, expand
 
     root_inputs = _root_inputs(opts, state, report)
     state.track(candidates)
+    children = _called(state, candidates) if root_inputs.var_values else {}
     results: list[Result] = []
     for d in candidates:
         try:
             mod = state.module(d)
-            instances = expand(mod, root_inputs, state.child, report.notes, stack=())
-            results.extend(judge.judge_all(instances))
+            if d in children:
+                first = files.display(state.passed_in[d][0])
+                report.notes.append(Note(first, 1, 1, '--var and --var-file are not applied: this directory is a '
+                                         f'child module (called at {children[d]}), judged with its own defaults'))
+            instances = expand(mod, RootInputs() if d in children else root_inputs, state.child, report.notes, stack=())
+            results.extend(judge.judge_all(instances, report.errors, shown))
             if opts.require_explicit:
                 results.extend(judge.not_set(mod, instances))
         except Exception as e:  # a bug of ours must not hide the other directories

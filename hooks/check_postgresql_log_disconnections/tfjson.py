@@ -53,6 +53,7 @@ from typing import cast
 
 from check_postgresql_log_disconnections import hcl
 from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.values import number
 
 MAX_DEPTH = 128  # arrays/objects open at once
 
@@ -226,8 +227,9 @@ class _Reader:
                 m = _NUMBER.match(text, i)
                 if m is None:
                     raise self.error('invalid number', i)
-                number: int | float = float(m.group()) if m.group(1) or m.group(2) else int(m.group())
-                node = _JsonNode('scalar', i, m.end(), number)
+                node = _JsonNode('scalar', i, m.end(), number(m.group()))
+                if node.value is None:
+                    raise self.error('number too large', i)
                 i = m.end()
             else:
                 for word, value in (('true', True), ('false', False), ('null', None)):

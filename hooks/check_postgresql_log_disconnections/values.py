@@ -103,6 +103,27 @@ def wrap(obj: object) -> Val:
     raise EvalError(f'unsupported value {obj!r}')  # pragma: no cover
 
 
+def number(text: str) -> int | float | None:
+    """A number literal as Terraform reads it (arbitrary precision: ``1e400`` is not infinity).
+
+    None for a whole number too large for us to hold, or a fraction a float cannot hold.
+    """
+    if not any(c in text for c in '.eE'):
+        return int(text) if len(text) < MAX_DIGITS else None
+    f = float(text)
+    if f in (float('inf'), float('-inf')):
+        from decimal import Decimal
+
+        d = Decimal(text)
+        if d == d.to_integral_value() and d.adjusted() < MAX_DIGITS:
+            return int(d)  # a whole number too large for a float: exact, as Terraform keeps it
+        return None
+    return f
+
+
+MAX_DIGITS = 4000  # Python converts ints of up to 4300 digits to text
+
+
 def type_name(value: Val) -> str:
     v = value.data
     if v is None:

@@ -1,0 +1,196 @@
+"""Terraform's own semantics through ``main()``: what Terraform reads is what is judged (issue 9).
+
+Each expected value was checked with Terraform 1.11 (``terraform console``);
+``test_*_agrees_with_terraform`` re-asks it when the binary is on this machine.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from check_postgresql_log_disconnections._main import main
+
+ID = '07f7134f-9f37-476e-8664-670c218e4702'
+
+
+def resource(value: str, name: str = 'ld', parameter: str = 'log_disconnections') -> str:
+    return f'''resource "azurerm_postgresql_flexible_server_configuration" "{name}" {{
+  name      = "{parameter}"
+  server_id = "x"
+  value     = {value}
+}}
+'''
+
+
+def write(root: Path, tree: dict[str, str]) -> None:
+    for name, text in tree.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    code = main(list(args))
+    return code, capsys.readouterr().out.splitlines()
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('PRE_COMMIT', raising=False)
+    return tmp_path
+
+
+def finding(path: str, line: int, address: str, value: str, origin: str = '') -> str:
+    more = f' ({origin})' if origin else ''
+    return f'{path}:{line}:15: {address}: log_disconnections is "{value}", expected "on"{more} [{ID}]'
+
+
+# --- --var and --var-file: command-line order, root modules only ---
+
+ROOT_AND_CHILD = {
+    'modules/pg/main.tf': 'variable "ld" {\n  default = "off"\n}\n' + resource('var.ld'),
+    'env/main.tf': 'variable "ld" {}\nmodule "pg" {\n  source = "../modules/pg"\n  ld     = var.ld\n}\n',
+    'prod.tfvars': 'ld = "on"\n',
+}
+CHILD = 'module.pg.azurerm_postgresql_flexible_server_configuration.ld'
+
+
+@pytest.mark.parametrize(('args', 'noncompliant'), (
+    (('--var-file', 'prod.tfvars'), False),
+    (('--var', 'ld=off', '--var-file', 'prod.tfvars'), False),  # the later wins, as in Terraform
+    (('--var-file', 'prod.tfvars', '--var', 'ld=off'), True),
+    (('--var', 'ld=on', '--var', 'ld=off'), True),
+))
+def test_var_and_var_file_apply_in_command_line_order(here: Path, capsys: pytest.CaptureFixture[str],
+                                                      args: tuple[str, ...], noncompliant: bool) -> None:
+    write(here, ROOT_AND_CHILD)
+    code, out = run(capsys, *args, 'env/main.tf')
+    expected = [f'modules/pg/main.tf:7:15: {CHILD}: log_disconnections is "off", expected "on" '
+                f'(module call at env/main.tf:2) [{ID}]'] if noncompliant else []
+    assert (code, out) == (int(noncompliant), expected)
+
+
+def test_var_file_does_not_apply_to_a_child_module_judged_on_its_own(here: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, ROOT_AND_CHILD)
+    code, out = run(capsys, '--var-file', 'prod.tfvars', 'modules/pg/main.tf')
+    assert code == 1
+    assert out == [
+        'modules/pg/main.tf:1:1: note: --var and --var-file are not applied: this directory is a child module '
+        '(called at env/main.tf:3), judged with its own defaults',
+        finding('modules/pg/main.tf', 7, 'azurerm_postgresql_flexible_server_configuration.ld', 'off',
+                'value from modules/pg/main.tf:2, default of var.ld'),
+    ]
+
+
+def test_var_applies_to_a_root_module(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'main.tf': 'variable "ld" {\n  default = "off"\n}\n' + resource('var.ld')})
+    assert run(capsys, '--var', 'ld=on', 'main.tf') == (0, [])
+
+
+# --- null: nullable = false and optional(type, default) take the default ---
+
+@pytest.mark.parametrize(('variables', 'tfvars', 'value'), (
+    ('variable "ld" {\n  default  = "on"\n  nullable = false\n}\n', 'ld = null\n', 'var.ld'),
+    ('variable "cfg" {\n  type = object({ ld = optional(string, "on") })\n}\n', 'cfg = { ld = null }\n',
+     'var.cfg.ld'),
+    ('variable "cfg" {\n  type    = map(object({ ld = optional(string, "on") }))\n'
+     '  default = { a = { ld = null } }\n}\n', '', 'var.cfg["a"].ld'),
+))
+def test_null_takes_the_default_where_terraform_says_so(here: Path, capsys: pytest.CaptureFixture[str],
+                                                        variables: str, tfvars: str, value: str) -> None:
+    write(here, {'main.tf': variables + resource(value), 'terraform.tfvars': tfvars})
+    assert run(capsys, 'main.tf') == (0, [])
+
+
+def test_a_nullable_variable_given_null_is_null(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'main.tf': 'variable "ld" {\n  default = "on"\n}\n' + resource('var.ld'),
+                 'terraform.tfvars': 'ld = null\n'})
+    code, out = run(capsys, 'main.tf')
+    assert code == 1 and len(out) == 1 and 'log_disconnections is null' in out[0]
+
+
+# --- module sources written with escapes ---
+
+@pytest.mark.parametrize('source', (r'"\u002e/pg"', r'"./\u0070g"', r'"\u002E\u002Fpg"'))
+def test_a_module_source_with_escapes_is_followed(here: Path, capsys: pytest.CaptureFixture[str],
+                                                  source: str) -> None:
+    write(here, {'main.tf': f'module "pg" {{\n  source = {source}\n  ld     = "off"\n}}\n',
+                 'pg/main.tf': 'variable "ld" {\n  default = "on"\n}\n' + resource('var.ld')})
+    code, out = run(capsys, 'main.tf')
+    assert (code, out) == (1, [
+        f'pg/main.tf:7:15: module.pg.azurerm_postgresql_flexible_server_configuration.ld: log_disconnections is '
+        f'"off", expected "on" (value from main.tf:3, var.ld) (module call at main.tf:1) [{ID}]'])
+
+
+# --- a heredoc closed by a marker with trailing blanks ---
+
+HEREDOC = 'locals {\n  x = <<EOT\nhello\nEOT  \n}\n' + resource('"off"') + 'locals {\n  y = <<EOT\nbye\nEOT\n}\n'
+
+
+def test_a_heredoc_closed_with_trailing_blanks_does_not_swallow_what_follows(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'main.tf': HEREDOC})
+    assert run(capsys, 'main.tf') == (1, [
+        'main.tf:4:1: cannot parse Terraform: heredoc closing marker followed by blanks: python-hcl2 reads past it '
+        '(remove the trailing blanks)'])
+
+
+# --- one bad resource does not hide the others ---
+
+BAD_NEIGHBOURS = (resource('"off"') + resource('[var.nodefault]', 'list') + resource('1e400 - 1e400', 'big')
+                  + 'variable "nodefault" {}\n')
+
+
+def test_one_bad_resource_does_not_hide_the_others(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'main.tf': BAD_NEIGHBOURS})
+    code, out = run(capsys, 'main.tf')
+    assert (code, out) == (1, [
+        finding('main.tf', 4, 'azurerm_postgresql_flexible_server_configuration.ld', 'off'),
+        f'main.tf:9:15: unverified: azurerm_postgresql_flexible_server_configuration.list: value cannot be '
+        f'determined: var.nodefault has no default [{ID}]',
+        f'main.tf:14:15: azurerm_postgresql_flexible_server_configuration.big: log_disconnections is 0 (not an '
+        f'accepted value; Azure takes "on" or "off"), expected "on" [{ID}]',
+    ])
+    assert run(capsys, '--fix', 'main.tf')[1][0] == 'Fixing main.tf'
+    assert (here / 'main.tf').read_text() == BAD_NEIGHBOURS.replace('"off"', '"on"', 1)
+
+
+def test_a_bug_of_ours_on_one_instance_is_one_line_at_it(here: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from check_postgresql_log_disconnections import judge
+
+    real = judge.judge
+
+    def broken(inst: judge.Instance) -> object:
+        if inst.address.endswith('.list'):
+            raise KeyError('simulated bug')
+        return real(inst)
+
+    monkeypatch.setattr(judge, 'judge', broken)
+    write(here, {'main.tf': BAD_NEIGHBOURS})
+    code, out = run(capsys, 'main.tf')
+    assert code == 1
+    assert out[:2] == [
+        finding('main.tf', 4, 'azurerm_postgresql_flexible_server_configuration.ld', 'off'),
+        "main.tf:9:15: internal error while checking azurerm_postgresql_flexible_server_configuration.list "
+        "(KeyError: 'simulated bug'); please report it",
+    ]
+
+
+@pytest.mark.skipif(shutil.which('terraform') is None, reason='terraform is not installed')
+def test_numbers_and_nulls_agree_with_terraform(tmp_path: Path) -> None:
+    (tmp_path / 'main.tf').write_text(
+        'variable "a" {\n  default  = "on"\n  nullable = false\n}\n'
+        'variable "c" {\n  type = object({ ld = optional(string, "on") })\n}\n'
+        'locals {\n  n = 1e400 - 1e400\n}\n')
+    (tmp_path / 'terraform.tfvars').write_text('a = null\nc = { ld = null }\n')
+    (tmp_path / 'empty.tfrc').write_text('')
+    out = subprocess.run(['terraform', 'console'], input='jsonencode([var.a, var.c.ld, local.n])\n',
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, 'TF_CLI_CONFIG_FILE': str(tmp_path / 'empty.tfrc')})
+    assert out.stdout.strip() == r'"[\"on\",\"on\",0]"'
