@@ -47,9 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--show-suppressed', action='store_true', help='list suppressed findings (text format)')
     parser.add_argument('--require-explicit', action='store_true',
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
+    parser.add_argument('--plan', dest='plans', action='append', default=[], metavar='FILE',
+                        help='judge the JSON of "terraform show -json PLANFILE" (repeatable; - reads stdin)')
     args = parser.parse_args(argv)
+    if args.fix and args.plans:
+        parser.error('--fix cannot be combined with --plan (fix the files, then plan again)')
 
-    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit)
+    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans)
     result = pipeline.run(args.filenames, opts)
     if args.fix:
         from check_postgresql_log_disconnections import fix

@@ -17,10 +17,14 @@ from check_postgresql_log_disconnections.rule import SERVER_TYPES, compliant, is
 from check_postgresql_log_disconnections.values import Unknown, Val, first_unknown
 
 
+def value_span(block: s.Block) -> s.Span:
+    """Where a result for this block points: the value expression, or the block when there is none."""
+    attr = block.attr('value')
+    return attr.expr.span if attr is not None else block.span
+
+
 def _where(inst: Instance) -> s.Span:
-    """The value expression, or the block when there is none."""
-    attr = inst.block.attr('value')
-    return attr.expr.span if attr is not None else inst.block.span
+    return value_span(inst.block)
 
 
 def judge(inst: Instance) -> Result | None:

@@ -163,6 +163,28 @@ def load(directory: str, sources: list[Source], call_matters: Callable[[str], bo
     return mod
 
 
+def find_block(sources: list[Source], type_: str, labels: tuple[str, ...]) -> s.Block | None:
+    """The first top-level block ``type_ "label"...`` in these files (in their order), parsed.
+
+    Only the matching top-level block is handed to the parser, as ``load`` does;
+    None when no file declares it or it does not parse.
+    """
+    errors: list[RunError] = []
+    for src in sources:
+        if src.kind not in ('tf', 'tfjson') or labels[-1] not in src.text:
+            continue
+        chunks = scan.chunks(src.text) if src.kind == 'tf' else None
+        if chunks is None:
+            bodies = [_parse_whole(src, errors)]
+        else:
+            bodies = [_parse_chunk(src, c, errors) for c in chunks if c.type == type_ and c.labels == labels]
+        for body in bodies:
+            for b in body.blocks if body is not None else ():
+                if b.type == type_ and b.labels == labels:
+                    return b
+    return None
+
+
 def parse_tfvars(src: Source, errors: list[RunError]) -> dict[str, s.Attribute] | None:
     body = _parse_whole(src, errors)
     if body is None:

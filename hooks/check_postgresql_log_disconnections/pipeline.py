@@ -29,6 +29,7 @@ class Options:
     # ('var', (NAME, VALUE)) and ('var-file', FILE) in command-line order: the later wins
     inputs: Sequence[tuple[str, object]] = ()
     require_explicit: bool = False
+    plans: Sequence[str] = ()  # --plan FILE ('-': stdin), judged besides the files
 
 
 class _Loader:
@@ -205,6 +206,47 @@ def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
 
 
 def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None) -> Report:
+    report = _check_files(args, opts, under_pre_commit)
+    if opts.plans:
+        report = _with_plans(report, opts)
+    return report
+
+
+def _with_plans(report: Report, opts: Options) -> Report:
+    """``--plan``: the plans' results, merged with the files' (see ``plan.merge``)."""
+    from check_postgresql_log_disconnections import plan
+
+    cwd = os.getcwd()
+    root = files.git_root(cwd)
+    loader = _Loader(root or cwd, root, set())
+
+    def static() -> list[Result]:
+        # only where the plan's values came from: a failure here costs an origin, never a result
+        try:
+            return _root_results(loader, opts, cwd)
+        except Exception:
+            return []
+
+    got = plan.check(opts.plans, cwd, loader.boundary, static)
+    report.results = plan.merge(got.results, report.results)
+    report.errors = list(dict.fromkeys(report.errors + got.errors))
+    report.notes = list(dict.fromkeys(report.notes + got.notes))
+    return report
+
+
+def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result]:
+    """The static check of one root module directory, every instance (nothing selected)."""
+    if not loader.may_configure(directory):
+        return []
+    from check_postgresql_log_disconnections import judge
+    from check_postgresql_log_disconnections.instances import expand
+
+    inputs = _root_inputs(opts, loader, Report())
+    loader.track([directory])
+    return judge.judge_all(expand(loader.module(directory), inputs, loader.child, [], stack=()), [], set())
+
+
+def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) -> Report:
     paths, errors = files.paths_from_args(args)
     report = Report(errors=list(errors))
     root = files.git_root(os.getcwd())

@@ -184,7 +184,7 @@ def _fixable(result: Result, files: frozenset[str]) -> bool:
 
 def _error_message(error: RunError) -> str:
     prefix = {'parse': 'cannot parse Terraform: ', 'limit': 'cannot parse Terraform: ',
-              'read': 'cannot read: '}.get(error.kind, '')
+              'read': 'cannot read: ', 'plan': 'not a Terraform plan: '}.get(error.kind, '')
     return f'{prefix}{_printable(error.reason)}'
 
 
