@@ -194,3 +194,96 @@ def test_numbers_and_nulls_agree_with_terraform(tmp_path: Path) -> None:
                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
                          env={**os.environ, 'TF_CLI_CONFIG_FILE': str(tmp_path / 'empty.tfrc')})
     assert out.stdout.strip() == r'"[\"on\",\"on\",0]"'
+
+
+# --- override files: merged over the module's other files, argument by argument ---
+
+OVERRIDE_BASE = {
+    'main.tf': ('variable "ld" {\n  default     = "on"\n  description = "x"\n}\n'
+                'locals {\n  a = "on"\n  b = "on"\n}\n'
+                + resource('var.ld') + resource('"on"', 'two') + resource('local.a', 'three')),
+}
+FLEX = 'azurerm_postgresql_flexible_server_configuration'
+
+
+@pytest.mark.parametrize(('name', 'text', 'expected'), (
+    ('a_override.tf', 'variable "ld" {\n  default = "off"\n}\n',
+     [finding('main.tf', 12, f'{FLEX}.ld', 'off', 'value from a_override.tf:2, default of var.ld')]),
+    ('override.tf', f'resource "{FLEX}" "two" {{\n  value = "off"\n}}\n',
+     [finding('override.tf', 2, f'{FLEX}.two', 'off').replace(':2:15:', ':2:11:')]),
+    ('z_override.tf', 'locals {\n  a = "off"\n}\n',
+     [finding('main.tf', 22, f'{FLEX}.three', 'off', 'value from z_override.tf:2, local.a')]),
+    ('override.tf.json', '{"variable": {"ld": {"default": "off"}}}\n',
+     [finding('main.tf', 12, f'{FLEX}.ld', 'off', 'value from override.tf.json:1, default of var.ld')]),
+    # a resource override that changes nothing the rule reads: still judged with the base's arguments
+    ('pg_override.tf', f'resource "{FLEX}" "two" {{\n  server_id = "y"\n}}\n', []),
+))
+def test_override_files_merge_over_the_other_files(here: Path, capsys: pytest.CaptureFixture[str],
+                                                   name: str, text: str, expected: list[str]) -> None:
+    write(here, {**OVERRIDE_BASE, name: text})
+    assert run(capsys, 'main.tf', name) == (int(bool(expected)), expected)
+
+
+def test_an_override_of_a_module_call_argument(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'main.tf': 'module "pg" {\n  source = "./pg"\n  ld     = "on"\n}\n',
+                 'override.tf': 'module "pg" {\n  ld = "off"\n}\n',
+                 'pg/main.tf': 'variable "ld" {}\n' + resource('var.ld')})
+    assert run(capsys, 'main.tf', 'override.tf') == (1, [
+        f'pg/main.tf:5:15: module.pg.{FLEX}.ld: log_disconnections is "off", expected "on" '
+        f'(value from override.tf:2, var.ld) (module call at main.tf:1) [{ID}]'])
+
+
+def test_a_variable_file_later_in_name_order_is_not_an_override(here: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """An override file sorting after the primary file sets only what it names (not "the last file wins")."""
+    write(here, {'main.tf': resource('var.ld'), 'vars_override.tf': 'variable "ld" {\n  description = "d"\n}\n',
+                 'variables.tf': 'variable "ld" {\n  default = "off"\n}\n'})
+    assert run(capsys, 'main.tf') == (1, [
+        finding('main.tf', 4, f'{FLEX}.ld', 'off', 'value from variables.tf:2, default of var.ld')])
+
+
+def test_an_override_with_nothing_to_override_is_reported(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'main.tf': resource('"on"'), 'override.tf': resource('"on"', 'ghost')})
+    assert run(capsys, 'override.tf') == (1, [
+        f'override.tf:1:1: cannot parse Terraform: resource "{FLEX}" "ghost" in an override file overrides nothing: '
+        'Terraform would fail (Missing base block for override)'])
+
+
+@pytest.mark.skipif(shutil.which('terraform') is None, reason='terraform is not installed')
+def test_override_merge_agrees_with_terraform(tmp_path: Path) -> None:
+    (tmp_path / 'main.tf').write_text(
+        'variable "ld" {\n  default = "off"\n  description = "x"\n}\n'
+        'locals {\n  a = "off"\n  b = "off"\n}\n')
+    (tmp_path / 'a_override.tf').write_text('variable "ld" {\n  default = "on"\n}\nlocals {\n  a = "on"\n}\n')
+    (tmp_path / 'empty.tfrc').write_text('')
+    out = subprocess.run(['terraform', 'console'], input='jsonencode([var.ld, local.a, local.b])\n',
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, 'TF_CLI_CONFIG_FILE': str(tmp_path / 'empty.tfrc')})
+    assert out.stdout.strip() == r'"[\"on\",\"on\",\"off\"]"'
+
+
+# --- .tofu files: Terraform ignores them, OpenTofu reads x.tofu instead of x.tf ---
+
+TOFU = {'main.tf': resource('var.ld'), 'variables.tf': 'variable "ld" {\n  default = "off"\n}\n',
+        'variables.tofu': 'variable "ld" {\n  default = "on"\n}\n'}
+AS_TERRAFORM = finding('main.tf', 4, f'{FLEX}.ld', 'off', 'value from variables.tf:2, default of var.ld').replace(
+    ' [', ' (as Terraform reads it, without the .tofu files) [')
+
+
+@pytest.mark.parametrize(('args', 'expected'), (
+    ((), [AS_TERRAFORM]),
+    (('--tool', 'terraform'), [AS_TERRAFORM.replace(' (as Terraform reads it, without the .tofu files)', '')]),
+    (('--tool', 'opentofu'), []),
+))
+def test_tofu_files_are_read_as_each_tool_reads_them(here: Path, capsys: pytest.CaptureFixture[str],
+                                                     args: tuple[str, ...], expected: list[str]) -> None:
+    write(here, TOFU)
+    assert run(capsys, *args, 'main.tf') == (int(bool(expected)), expected)
+
+
+def test_tofu_file_off_where_terraform_reads_on(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {**TOFU, 'variables.tf': TOFU['variables.tofu'], 'variables.tofu': TOFU['variables.tf']})
+    assert run(capsys, 'main.tf', 'variables.tofu') == (1, [
+        finding('main.tf', 4, f'{FLEX}.ld', 'off', 'value from variables.tofu:2, default of var.ld').replace(
+            ' [', ' (as OpenTofu reads it, with the .tofu files) [')])
+    assert run(capsys, '--tool', 'terraform', 'main.tf') == (0, [])

@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='set a root module variable, as terraform -var does (later options win)')
     parser.add_argument('--var-file', dest='inputs', action=_Ordered, const='var-file', metavar='FILE',
                         help='read root module variables from a tfvars file, as terraform -var-file does')
+    parser.add_argument('--tool', choices=('both', 'terraform', 'opentofu'), default='both',
+                        help='whose reading of .tofu files to judge: terraform ignores them, opentofu reads x.tofu '
+                             'instead of x.tf; both (default) reports what either would apply')
     parser.add_argument('--format', choices=('text', 'json', 'sarif'), default='text')
     parser.add_argument('--output', metavar='FILE', help='write the report to FILE instead of stdout')
     parser.add_argument('--fix', action='store_true', help='rewrite non-compliant literals to "on" where they live')
@@ -53,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.fix and args.plans:
         parser.error('--fix cannot be combined with --plan (fix the files, then plan again)')
 
-    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans)
+    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans,
+                            tool=args.tool)
     result = pipeline.run(args.filenames, opts)
     if args.fix:
         from check_postgresql_log_disconnections import fix

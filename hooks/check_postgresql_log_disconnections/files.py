@@ -29,6 +29,31 @@ def kind_of(path: str) -> str | None:
     return None
 
 
+def stem(path: str) -> str:
+    """The name without its Terraform extension: ``main`` for ``main.tf.json``."""
+    name = os.path.basename(path)
+    for ext in ('.tf.json', '.tofu.json', '.tf', '.tofu'):
+        if name.endswith(ext):
+            return name[:-len(ext)]
+    return name
+
+
+def is_override(path: str) -> bool:
+    """``override.tf``, ``x_override.tf`` (and ``.tf.json``, ``.tofu`` forms): merged over the other files."""
+    name = stem(path)
+    return kind_of(path) in ('tf', 'tfjson') and (name == 'override' or name.endswith('_override'))
+
+
+def for_tool(paths: list[str], tool: str) -> list[str]:
+    """The files ``terraform`` reads (no ``.tofu``), or ``tofu`` reads (``x.tofu`` hides ``x.tf``)."""
+    tofu = {p for p in paths if p.endswith(('.tofu', '.tofu.json'))}
+    if tool == 'terraform':
+        return [p for p in paths if p not in tofu]
+    hidden = {p[:-len('.tofu')] + '.tf' for p in tofu if p.endswith('.tofu')}
+    hidden |= {p[:-len('.tofu.json')] + '.tf.json' for p in tofu if p.endswith('.tofu.json')}
+    return [p for p in paths if p not in hidden]
+
+
 @dataclass(frozen=True)
 class Source:
     path: str  # as displayed: relative to the working directory when inside it

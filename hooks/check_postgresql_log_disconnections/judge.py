@@ -70,7 +70,8 @@ def _what(value: Val, origin: s.Span | None, mod: Module) -> str:
         return ''
     first = value.via[0]
     decl = mod.variable(first[4:]) if first.startswith('var.') else None
-    if decl is not None and _within(origin, decl.span):
+    default = decl.attr('default') if decl is not None else None
+    if default is not None and _within(origin, default.span):  # (an override file may hold it)
         return f'default of {first}'
     return first
 

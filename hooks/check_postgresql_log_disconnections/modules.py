@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from check_postgresql_log_disconnections import hcl, scan, tfjson
 from check_postgresql_log_disconnections import syntax as s
-from check_postgresql_log_disconnections.files import Source
+from check_postgresql_log_disconnections.files import Source, is_override
 from check_postgresql_log_disconnections.results import RunError
 from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES
 
@@ -82,10 +82,19 @@ class Module:
             self._load(self.pending_calls.pop(0))
         return self.module_calls
 
+    def load_all(self) -> None:
+        """Parse every pending block (override files merge over them: they must all be there first)."""
+        for name in list(self.pending_variables):
+            self.variable(name)
+        while self.pending_locals:
+            self._load(self.pending_locals.pop(0))
+        self.calls()
+        self.servers()
+
     def _load(self, pending: _Pending) -> None:
         body = _parse_chunk(pending.src, pending.chunk, self.errors)
         if body is not None:
-            _collect(self, body)
+            _collect(self, body, is_override(pending.src.path))
 
 
 def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) -> bool:
@@ -133,28 +142,16 @@ def _auto_loaded(path: str) -> bool:
 def load(directory: str, sources: list[Source], call_matters: Callable[[str], bool]) -> Module:
     """Index what matters in ``sources`` (the files of one directory); parse the resources."""
     mod = Module(directory)
+    overrides = [x for x in sources if is_override(x.path)]
     for src in sources:
         mod.sources[src.path] = src
-        if src.kind in ('tfvars', 'tfvarsjson'):
-            continue
-        chunks = scan.chunks(src.text) if src.kind == 'tf' else None
-        if chunks is None:
-            body = _parse_whole(src, mod.errors)
-            if body is not None:
-                _collect(mod, body)
-            continue
-        for c in chunks:
-            pending = _Pending(src, c)
-            if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
-                mod._load(pending)
-            elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
-                mod.pending_servers.append(pending)  # only --require-explicit reads servers
-            elif c.type == 'variable' and c.labels:
-                mod.pending_variables.setdefault(c.labels[0], []).append(pending)
-            elif c.type == 'locals':
-                mod.pending_locals.append(pending)
-            elif c.type == 'module' and _any_call_matters(src.text[c.start:c.end], call_matters):
-                mod.pending_calls.append(pending)
+        if src.kind in ('tf', 'tfjson') and not is_override(src.path):
+            _index(mod, src, call_matters)
+    if overrides:  # Terraform merges them over the other files, in name order, after all of them
+        mod.load_all()
+        for src in overrides:
+            _index(mod, src, call_matters, every_call=True)
+            mod.load_all()
     for src in sorted((x for x in sources if x.kind in ('tfvars', 'tfvarsjson') and _auto_loaded(x.path)),
                       key=lambda x: _tfvars_rank(x.path)):
         attrs = parse_tfvars(src, mod.errors)
@@ -185,6 +182,28 @@ def find_block(sources: list[Source], type_: str, labels: tuple[str, ...]) -> s.
     return None
 
 
+def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_call: bool = False) -> None:
+    """Parse the resources of one file; note its variables, locals and module calls for later."""
+    chunks = scan.chunks(src.text) if src.kind == 'tf' else None
+    if chunks is None:
+        body = _parse_whole(src, mod.errors)
+        if body is not None:
+            _collect(mod, body, is_override(src.path))
+        return
+    for c in chunks:
+        pending = _Pending(src, c)
+        if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
+            mod._load(pending)
+        elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
+            mod.pending_servers.append(pending)  # only --require-explicit reads servers
+        elif c.type == 'variable' and c.labels:
+            mod.pending_variables.setdefault(c.labels[0], []).append(pending)
+        elif c.type == 'locals':
+            mod.pending_locals.append(pending)
+        elif c.type == 'module' and (every_call or _any_call_matters(src.text[c.start:c.end], call_matters)):
+            mod.pending_calls.append(pending)
+
+
 def parse_tfvars(src: Source, errors: list[RunError]) -> dict[str, s.Attribute] | None:
     body = _parse_whole(src, errors)
     if body is None:
@@ -192,17 +211,43 @@ def parse_tfvars(src: Source, errors: list[RunError]) -> dict[str, s.Attribute] 
     return {a.name: a for a in body.attributes}
 
 
-def _collect(mod: Module, body: s.Body) -> None:
+def _collect(mod: Module, body: s.Body, override: bool = False) -> None:
     for b in body.blocks:
         if b.type == 'variable' and b.labels:
-            mod.variables[b.labels[0]] = b
+            base = mod.variables.get(b.labels[0])
+            mod.variables[b.labels[0]] = merge(base, b) if override and base is not None else b
         elif b.type == 'locals':
             for a in b.attributes:
-                mod.locals[a.name] = a
+                mod.locals[a.name] = a  # an override file's local replaces the local of that name
         elif b.type == 'module' and b.labels:
-            mod.module_calls.append(b)
-        elif b.type == 'resource' and b.labels and b.labels[0] in CONFIG_TYPES + SERVER_TYPES:
-            mod.resources.append(b)
+            _add(mod.module_calls, b, override, None)
+        elif b.type == 'resource' and len(b.labels) > 1 and b.labels[0] in CONFIG_TYPES + SERVER_TYPES:
+            _add(mod.resources, b, override, mod.errors)
+
+
+def _add(blocks: list[s.Block], b: s.Block, override: bool, errors: list[RunError] | None) -> None:
+    """Append a block, or merge an override file's block over the one of the same name."""
+    if not override:
+        blocks.append(b)
+        return
+    for i, base in enumerate(blocks):
+        if base.labels[:2] == b.labels[:2]:
+            blocks[i] = merge(base, b)
+            return
+    if errors is not None:  # (a module call that is not followed is not kept: nothing to merge into)
+        labels = ' '.join(f'"{x}"' for x in b.labels)
+        errors.append(RunError(b.span.path, f'{b.type} {labels} in an override file overrides nothing: '
+                               'Terraform would fail (Missing base block for override)', b.span.line, b.span.column))
+
+
+def merge(base: s.Block, over: s.Block) -> s.Block:
+    """Terraform's override merge: each argument replaces the one of that name; nested blocks of a
+    type given in the override replace all of that type."""
+    replaced = {a.name: a for a in over.attributes}
+    attributes = tuple(replaced.pop(a.name, a) for a in base.attributes) + tuple(replaced.values())
+    types = {b.type for b in over.blocks}
+    blocks = tuple(b for b in base.blocks if b.type not in types) + over.blocks
+    return s.Block(base.type, base.labels, attributes, blocks, base.span)
 
 
 def _parse_chunk(src: Source, c: scan.Chunk, errors: list[RunError]) -> s.Body | None:

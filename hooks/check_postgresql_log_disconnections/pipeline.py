@@ -30,12 +30,14 @@ class Options:
     inputs: Sequence[tuple[str, object]] = ()
     require_explicit: bool = False
     plans: Sequence[str] = ()  # --plan FILE ('-': stdin), judged besides the files
+    tool: str = 'both'  # whose reading of .tofu files: terraform, opentofu or both (a finding in either counts)
 
 
 class _Loader:
     """What one run has read: sources, which directories matter, loaded modules."""
 
-    def __init__(self, boundary: str, git_root: str | None, passed: set[str]) -> None:
+    def __init__(self, boundary: str, git_root: str | None, passed: set[str], tool: str = 'terraform') -> None:
+        self.tool = tool  # terraform ignores .tofu files; opentofu reads x.tofu instead of x.tf
         self.boundary = boundary
         self.git_root = git_root
         self.passed = passed
@@ -48,6 +50,18 @@ class _Loader:
         self.tracked_dirs: set[str] = set()
         self._may_configure: dict[str, bool] = {}
         self._siblings: dict[str, list[str]] = {}
+
+    def view(self, tool: str) -> _Loader:
+        """The same run as another tool reads it: files read and listed are shared, modules are not."""
+        other = _Loader(self.boundary, self.git_root, self.passed, tool)
+        other.sources, other._siblings, other._may_configure = self.sources, self._siblings, self._may_configure
+        other.tracked, other.tracked_dirs = self.tracked, self.tracked_dirs
+        return other
+
+    def saw_tofu(self) -> bool:
+        """Did any directory this run looked at hold a ``.tofu`` file (then the tools read it differently)?"""
+        return any(p.endswith(('.tofu', '.tofu.json')) for ps in self._siblings.values() for p in ps) or \
+            any(p.endswith(('.tofu', '.tofu.json')) for p in self.passed)
 
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
@@ -98,7 +112,7 @@ class _Loader:
         self.track([directory])
         if self.git_root is not None:
             paths = [p for p in paths if p in self.tracked or p in self.passed]
-        return sorted(paths)
+        return files.for_tool(sorted(paths), self.tool)
 
     def module(self, directory: str) -> Module:
         from check_postgresql_log_disconnections import modules
@@ -250,7 +264,7 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     paths, errors = files.paths_from_args(args)
     report = Report(errors=list(errors))
     root = files.git_root(os.getcwd())
-    state = _Loader(root or os.getcwd(), root, set(paths))
+    state = _Loader(root or os.getcwd(), root, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform')
     shown = {files.display(p) for p in paths}
     report.files = sorted(shown)
 
@@ -270,25 +284,35 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     root_inputs = _root_inputs(opts, state, report)
     state.track(candidates)
     children = _called(state, candidates) if root_inputs.var_values else {}
-    results: list[Result] = []
     for d in candidates:
-        try:
-            mod = state.module(d)
-            if d in children:
-                first = files.display(state.passed_in[d][0])
-                report.notes.append(Note(first, 1, 1, '--var and --var-file are not applied: this directory is a '
-                                         f'child module (called at {children[d]}), judged with its own defaults'))
-            instances = expand(mod, RootInputs() if d in children else root_inputs, state.child, report.notes, stack=())
-            results.extend(judge.judge_all(instances, report.errors, shown))
-            if opts.require_explicit:
-                results.extend(judge.not_set(mod, instances))
-        except Exception as e:  # a bug of ours must not hide the other directories
-            report.errors.extend(
-                RunError(files.display(p), f'internal error while checking this module ({type(e).__name__}: {e}); '
-                         'please report it', kind='internal')
-                for p in state.passed_in.get(d, []))
-    for mod in state.modules.values():
-        report.errors.extend(e for e in mod.errors if e.path in shown)
+        if d in children:
+            first = files.display(state.passed_in[d][0])
+            report.notes.append(Note(first, 1, 1, '--var and --var-file are not applied: this directory is a '
+                                     f'child module (called at {children[d]}), judged with its own defaults'))
+    views: list[tuple[_Loader, list[Result]]] = []
+    for tool in ('terraform', 'opentofu') if opts.tool == 'both' else (opts.tool,):
+        if tool == 'opentofu' and opts.tool == 'both' and not state.saw_tofu():
+            break  # no .tofu file anywhere: both tools read the same
+        view = state.view(tool) if views else state
+        results: list[Result] = []
+        for d in candidates:
+            try:
+                mod = view.module(d)
+                instances = expand(mod, RootInputs() if d in children else root_inputs, view.child, report.notes,
+                                   stack=())
+                results.extend(judge.judge_all(instances, report.errors, shown))
+                if opts.require_explicit:
+                    results.extend(judge.not_set(mod, instances))
+            except Exception as e:  # a bug of ours must not hide the other directories
+                report.errors.extend(
+                    RunError(files.display(p), f'internal error while checking this module ({type(e).__name__}: '
+                             f'{e}); please report it', kind='internal')
+                    for p in state.passed_in.get(d, []))
+        views.append((view, results))
+    for view, _ in views:
+        for mod in view.modules.values():
+            report.errors.extend(e for e in mod.errors if e.path in shown)
+    results = _merge_views([r for _, r in views])
 
     pre_commit = os.environ.get('PRE_COMMIT') == '1' if under_pre_commit is None else under_pre_commit
     report.results = _select(results, shown, pre_commit, root)
@@ -296,6 +320,27 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     report.notes = _dedupe_notes(report.notes, shown)
     report.errors = list(dict.fromkeys(report.errors))
     return report
+
+
+_AS = {'terraform': 'as Terraform reads it, without the .tofu files',
+       'opentofu': 'as OpenTofu reads it, with the .tofu files'}
+
+
+def _merge_views(views: list[list[Result]]) -> list[Result]:
+    """Results of the Terraform and OpenTofu readings: the same once, one reading's own marked as such."""
+    if len(views) < 2:
+        return views[0] if views else []
+
+    def key(r: Result) -> tuple[object, ...]:
+        return (r.address, r.location, r.origin, r.status, repr(r.value), r.reason, r.callers)
+
+    keys = [{key(r) for r in results} for results in views]
+    out: dict[tuple[object, ...], Result] = {}
+    for tool, results, other in zip(('terraform', 'opentofu'), views, reversed(keys)):
+        for r in results:
+            obvious = r.location.path.endswith(('.tofu', '.tofu.json'))  # only OpenTofu reads that file
+            out.setdefault(key(r), r if key(r) in other or obvious else replace(r, view=_AS[tool]))
+    return list(out.values())
 
 
 def _texts(state: _Loader) -> dict[str, str]:

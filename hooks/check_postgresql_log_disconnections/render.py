@@ -136,6 +136,8 @@ def _origin_text(result: Result) -> str:
         parts.append(f' (value from {result.origin.path}:{result.origin.line}{what})')
     for call in result.callers:
         parts.append(f' (module call at {call.path}:{call.line})')
+    if result.view:
+        parts.append(f' ({result.view})')
     return ''.join(parts)
 
 

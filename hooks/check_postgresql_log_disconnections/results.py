@@ -42,6 +42,7 @@ class Result:
     via: tuple[str, ...] = ()  # names the value passed through: ('var.params', 'local.cfg')
     callers: tuple[Span, ...] = ()  # module blocks that instantiated this, outermost first
     suppressed: str = ''  # the comment form that suppresses it, '' when not suppressed
+    view: str = ''  # 'as Terraform reads it...' when only one tool's reading of .tofu files gives this result
 
 
 @dataclass(frozen=True)
