@@ -506,3 +506,97 @@ def test_the_readme_ci_recipe_runs_as_written(tree: Path) -> None:
     doc = json.loads(got.stdout)
     assert sarif_errors(doc) == []
     assert len([r for r in doc['runs'][0]['results'] if r['level'] == 'error']) == 6
+
+
+# --- smaller plans: one case each ----------------------------------------------------
+
+MINI_TF = f'''\
+variable "off" {{
+  default = false
+}}
+
+resource "{FLEX}" "x" {{
+  name      = "log_disconnections"
+  server_id = "id"
+  value     = var.off
+}}
+
+module "far" {{
+  source = "../far"
+}}
+
+module "pg" {{
+  source = "./pg"
+}}
+'''
+PG_TF = f'resource "{FLEX}" "y" {{\n  name  = "log_disconnections"\n  value = "off"\n}}\n'
+
+
+@pytest.mark.parametrize(('entry', 'config', 'expected'), [
+    (change(f'{FLEX}.x', ['create'], {'value': 'off'}, unknown={'name': True}), None,
+     line('main.tf:8:15', f'unverified: {FLEX}.x: name known only after apply (the plan marks it unknown)')),
+    (change(f'{FLEX}.x', ['create'], {}, unknown=True), None,  # type: ignore[arg-type]
+     line('main.tf:8:15', f'unverified: {FLEX}.x: name known only after apply (the plan marks it unknown)')),
+    (change(f'{FLEX}.x', ['create'], {'name': LD}, unknown={}), None,
+     line('main.tf:8:15', f'unverified: {FLEX}.x: the plan has no value for it')),
+    (change(f'{FLEX}.x', ['create'], cfg(LD, 'false')), None,  # the static value false is the plan's "false"
+     line('main.tf:8:15', f'{FLEX}.x: log_disconnections is "false" (not an accepted value; Azure takes "on" or '
+          '"off"), expected "on" (value from main.tf:2, default of var.off)')),
+    (change(f'{FLEX}.x', ['create'], cfg(LD, 'true')), None,  # ... and differs from "true": no origin claimed
+     line('main.tf:8:15', f'{FLEX}.x: log_disconnections is "true" (not an accepted value; Azure takes "on" or '
+          '"off"), expected "on"')),
+    (change(f'module.pg[0.{FLEX}.y', ['create'], cfg(LD, 'off'), module='module.pg[0'), None,
+     line('plan.json', f'module.pg[0.{FLEX}.y: ' + NC.format('"off"'))),
+    # no configuration section: the call's own source attribute is followed
+    (change(f'module.pg.{FLEX}.y', ['create'], cfg(LD, 'off'), module='module.pg'), None,
+     line('pg/main.tf:3:11', f'module.pg.{FLEX}.y: ' + NC.format('"off"') + ' (module call at main.tf:15)')),
+    (change(f'module.pg.{FLEX}.y', ['create'], cfg(LD, 'off'), module='module.pg'),
+     {'root_module': {'module_calls': {'pg': {'source': './pg'}}}},
+     line('pg/main.tf:3:11', f'module.pg.{FLEX}.y: ' + NC.format('"off"') + ' (module call at main.tf:15)')),
+    (change(f'module.far.{FLEX}.y', ['create'], cfg(LD, 'off'), module='module.far'), None,
+     line('main.tf:11:1', f'module.far.{FLEX}.y: ' + NC.format('"off"'))
+     + 'main.tf:11:1: note: module "far" (source ../far): is outside the repository: not read; '
+       'its planned results point at this call\n'),
+    (change(f'module.gone.{FLEX}.y', ['create'], cfg(LD, 'off'), module='module.gone'), None,
+     line('plan.json', f'module.gone.{FLEX}.y: ' + NC.format('"off"'))),
+])
+def test_one_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                  entry: dict[str, Any], config: dict[str, Any] | None, expected: str) -> None:
+    (tmp_path / 'far').mkdir()
+    (tmp_path / 'far/main.tf').write_text(PG_TF)
+    root = tmp_path / 'root'
+    (root / 'pg').mkdir(parents=True)
+    (root / 'main.tf').write_text(MINI_TF)
+    (root / 'pg/main.tf').write_text(PG_TF)
+    doc: dict[str, Any] = {'format_version': '1.2', 'resource_changes': [entry]}
+    if config is not None:
+        doc['configuration'] = config
+    (root / 'plan.json').write_text(json.dumps(doc))
+    monkeypatch.chdir(root)
+    main(['--plan', 'plan.json'])
+    assert capsys.readouterr().out == expected
+
+
+def test_a_module_call_without_a_literal_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / 'main.tf').write_text('module "pg" {\n  source = local.where\n}\n')
+    doc = {'format_version': '1.2', 'resource_changes': [
+        change(f'module.pg.{FLEX}.y', ['create'], cfg(LD, 'off'), module='module.pg')]}
+    (tmp_path / 'plan.json').write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    assert main(['--plan', 'plan.json']) == 1
+    assert capsys.readouterr().out == (
+        line('main.tf:1:1', f'module.pg.{FLEX}.y: ' + NC.format('"off"'))
+        + 'main.tf:1:1: note: module "pg" (source ?): the plan does not say its source; '
+          'its planned results point at this call\n')
+
+
+def test_a_number_python_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / 'plan.json').write_text('{"format_version": "1.2", "resource_changes": [], "n": ' + '9' * 5000 + '}')
+    monkeypatch.chdir(tmp_path)
+    if sys.version_info < (3, 11):  # reads any integer
+        assert (main(['--plan', 'plan.json']), capsys.readouterr().out) == (0, '')
+        return
+    assert main(['--plan', 'plan.json']) == 1
+    assert capsys.readouterr().out.startswith('plan.json: not a Terraform plan: invalid JSON: Exceeds the limit')

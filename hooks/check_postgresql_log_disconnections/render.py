@@ -12,6 +12,7 @@ line and column, nothing at all when everything is fine::
     PATH:LINE:COL: cannot parse Terraform: REASON
     PATH: cannot read: REASON
     PATH:LINE:COL: note: TEXT
+    PLAN: ADDRESS: ...                                 (--plan: an instance whose file was not found)
     N suppressed finding(s)                            (last; only with show_suppressed)
 
 ORIGIN is `` (value from PATH:LINE[, WHAT])`` when the value came from a
@@ -22,7 +23,9 @@ a value that is not ``on``/``off`` in any case also gets ``(not an accepted
 value; Azure takes "on" or "off")``. A configuration resource that is missing
 altogether (``--require-explicit``) reads ``log_disconnections is not set``.
 Unverified results are left out when ``unresolved == 'ignore'``; compliant
-results never appear in text.
+results never appear in text. A result whose location has line 0 (``--plan``
+found no file for it: ``location.path`` is the plan file) prints no line or
+column; JSON gives it ``"line": 0`` and SARIF no ``region``.
 
 JSON (``--format json``), version 1. Compliant results are included too, so CI
 can count what was checked; unverified ones are included whatever

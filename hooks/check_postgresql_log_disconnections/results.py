@@ -19,7 +19,8 @@ class Result:
     """One resource instance judged against the rule.
 
     ``location`` is the value expression in the resource block (or the block
-    itself when there is none). ``origin`` is the literal the value came from
+    itself when there is none); line 0 when no file holds it (``--plan`` names
+    the plan file then). ``origin`` is the literal the value came from
     when that literal is not the value expression itself (a variable default,
     a locals entry, a tfvars line, a for_each map entry...). ``fixable`` says
     the value is that literal's text unchanged, so rewriting it to ``on`` makes
