@@ -19,7 +19,7 @@ import re
 import stat
 import tempfile
 
-from check_postgresql_log_disconnections import files, rule
+from check_postgresql_log_disconnections import files, lexer, rule
 from check_postgresql_log_disconnections.results import Note, Report, Result
 from check_postgresql_log_disconnections.syntax import Span
 
@@ -28,8 +28,6 @@ _BOM = '\ufeff'.encode()
 _NUMBER = r'-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?'
 _BARE_RE = re.compile(rf'(?:true|false|null|{_NUMBER})')
 _QUOTED_RE = re.compile(r'"[^\r\n]*"')
-# opening marker, body (maybe empty), closing marker alone on its line, then the newline(s) the span took
-_HEREDOC_RE = re.compile(r'<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n(?:.*\n)?[ \t]*\1([\r\n]*)', re.DOTALL)
 
 # --- planning --------------------------------------------------------------------
 
@@ -87,12 +85,14 @@ def replacement(source: str) -> str | None:
     """What the literal whose source text is ``source`` becomes, or None when it is no literal."""
     if _QUOTED_RE.fullmatch(source) or _BARE_RE.fullmatch(source):
         return rule.REPLACEMENT
-    m = _HEREDOC_RE.fullmatch(source)
-    if m is not None:
+    h = lexer.heredoc(source, 0)
+    # the closing line ends the span, with the newline(s) after the marker that the span took in
+    m = h and h.closed and re.fullmatch(r'[ \t]*' + re.escape(h.marker) + r'([\r\n]*)', source[h.close:])
+    if m:
         # Terraform's heredoc value ends with a newline, so "on\n" would still be
         # non-compliant: the whole heredoc becomes "on", keeping the newline(s)
         # after the closing marker that the span took in.
-        return rule.REPLACEMENT + m.group(2)
+        return rule.REPLACEMENT + m.group(1)
     return None
 
 

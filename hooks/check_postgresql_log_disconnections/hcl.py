@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from check_postgresql_log_disconnections import lexer
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.values import number
 
@@ -85,7 +86,11 @@ def _unescape(raw: str) -> str:
     return _ESCAPE_RE.sub(one, raw).replace('$${', '${').replace('%%{', '%{')
 
 
-_HEREDOC_RE = re.compile(r'<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*)', re.DOTALL)
+def _heredoc_parts(token: str) -> tuple[bool, str, str]:
+    """``(trim, marker, rest)`` of python-hcl2's heredoc token (its grammar checked the marker)."""
+    head, _, rest = token.partition('\n')
+    trim = head.startswith('<<-')
+    return trim, head[3 if trim else 2:].rstrip('\r'), rest
 
 
 def early_marker(token: str) -> int:
@@ -94,22 +99,15 @@ def early_marker(token: str) -> int:
     Terraform closes a heredoc at the first line that is the marker once blanks
     are trimmed; python-hcl2 only at one with no trailing blanks.
     """
-    m = _HEREDOC_RE.match(token)
-    if m is None:  # pragma: no cover (the grammar only makes matching tokens)
+    h = lexer.heredoc(token, 0)
+    if h is None or not h.closed or h.end >= len(token):
         return 0
-    lines = m.group(3).splitlines()
-    for i, line in enumerate(lines[:-1], 1):
-        if line.strip() == m.group(2):
-            return i
-    return 0
+    return token.count('\n', 0, h.close)
 
 
-def heredoc_value(token: str) -> str | None:
+def heredoc_value(token: str) -> str:
     """The string a heredoc token stands for, as Terraform gives it (final newline kept)."""
-    m = _HEREDOC_RE.match(token)
-    if m is None:  # pragma: no cover (the grammar only makes matching tokens)
-        return None
-    trim, marker, rest = m.groups()
+    trim, marker, rest = _heredoc_parts(token)
     lines = rest.splitlines(keepends=True)
     # the last line holds the closing marker
     body = lines[:-1] if lines and lines[-1].strip() == marker else lines

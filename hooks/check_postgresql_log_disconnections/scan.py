@@ -6,7 +6,7 @@ parses only the top-level items it needs. Nothing here imports ``hcl2``.
 ``may_configure`` (which files can matter) lives in ``files``, imported here too.
 
 ``chunks(text)`` splits an HCL file into its top-level blocks and attributes
-with a small lexer, or returns None when it is not sure; the caller then parses
+with the tokens of ``lexer``, or returns None when it is not sure; the caller then parses
 the whole file. It returns a split only when the split is the same for
 Terraform and for python-hcl2, which differ in a few corners: python-hcl2 lets
 a quoted string span lines, ends ``$${...`` at the next ``}``, closes a heredoc
@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from check_postgresql_log_disconnections import lexer
 from check_postgresql_log_disconnections.files import may_configure
 
 __all__ = ['Chunk', 'chunks', 'may_configure']
@@ -61,24 +62,12 @@ _GAP = re.compile(r'(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
 # match cannot backtrack exponentially.)
 _TRAIL = re.compile(r'[ \t\r]*(?:/\*(?:[^*\n]|\*(?!/))*\*/[ \t\r]*)*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
 
-# A quoted string without templates, in one step. (A run of $ or % is taken
-# whole: quadratic or exponential backtracking otherwise.)
-_SIMPLE_STRING = re.compile(r'"[^"\\\n$%]*(?:(?:\\[^\r\n]|[$%]+(?![$%{]))[^"\\\n$%]*)*"')
 # `name = "string" | number | bool | reference` alone on its line (comment allowed).
 _SIMPLE_ATTRIBUTE = re.compile(
-    rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_SIMPLE_STRING.pattern}'
+    rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{lexer.SIMPLE_STRING}'
     r'|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![\w.])'
     r'|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![\w.-]))'
     r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
-# Inside brackets, everything up to the next bracket or unusual token.
-_PLAIN = (r'(?:[^"#/{}\[\]()<\\]+|' + _SIMPLE_STRING.pattern
-          + r'|#[^\n]*|//[^\n]*|/\*.*?\*/|/(?![/*])|<(?!<))*')
-# The same, also taking strings whose interpolations are plain references
-# (`"${var.prefix}-pg"`); group `t` says whether there was one (one more level).
-_PLAIN_IN = re.compile(
-    r'(?:[^"#/{}\[\]()<\\]+|' + _SIMPLE_STRING.pattern
-    + r'|(?P<t>"[^"\\\n$%]*(?:(?:\\[^\r\n]|[$%]+(?![$%{])|\$\{[\w. -]*\})[^"\\\n$%]*)*")'
-    + r'|#[^\n]*|//[^\n]*|/\*.*?\*/|/(?![/*])|<(?!<))*', re.DOTALL)
 
 
 def _possessive(pattern: str, name: str) -> str:
@@ -90,7 +79,7 @@ def _bracketed() -> str:
     """``[...]`` or ``{...}`` holding plain code and at most one more level of brackets."""
     names = iter(range(100))  # each possessive group needs a name of its own
     def plain() -> str:
-        return _possessive(_PLAIN, f'p{next(names)}')
+        return _possessive(lexer.PLAIN, f'p{next(names)}')
     def inner(name: str) -> str:
         return rf'(?P<{name}>\[{plain()}\]|\{{{plain()}\}}|\({plain()}\))'
     return (rf'\[{plain()}(?:{inner("i")}{plain()})*\]'
@@ -101,12 +90,6 @@ def _bracketed() -> str:
 _BRACKETED_ATTRIBUTE = re.compile(
     rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_bracketed()})'
     r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)', re.DOTALL)
-# The characters the code lexer stops at; newlines matter only at an attribute's top level.
-_CODE_TOP = re.compile(r'[\n"#/{}\[\]()<\\]')
-# Inside a quoted string: its end, an escape, a newline (not allowed), a template start.
-_STRING = re.compile(r'["\\\n]|[$%]+\{?')
-_TEMPLATE = re.compile(r'[$%]+\{?')
-_HEREDOC = re.compile(r'<<-?([A-Za-z][A-Za-z0-9_-]*)\r?\n')
 # A top-level expression line that ends like this continues on the next (or is broken).
 _CONTINUES = frozenset('=+-*/%&|<>!?:,.~\\')
 # At the top level of an attribute, an operand right after another operand: not
@@ -114,7 +97,6 @@ _CONTINUES = frozenset('=+-*/%&|<>!?:,.~\\')
 _JUXTAPOSED = re.compile(
     r'[\w"\])}]\s+[\w"\[({]|["\])}][\w"({]|\w["{]|\.\*\s*[\w"({]'
     r'|(?<![\w.])\d[\d.]*(?![eE][+-]?\d)[A-Za-z_]')
-_CLOSER = {'{': '}', '[': ']', '(': ')', '$': '}'}
 
 
 def chunks(text: str) -> list[Chunk] | None:
@@ -173,126 +155,66 @@ def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, i
     With an empty ``stack`` this is an attribute's expression: it ends past the
     first newline outside brackets (or at ``limit``). Otherwise it ends just
     past the bracket that empties ``stack`` (``['{']`` for a block body,
-    ``['$']`` for a template interpolation). Stack entries: ``{ [ (`` brackets,
-    ``$`` a ``${`` / ``%{`` in a quoted string, ``"`` a quoted string.
+    ``['$']`` for a template interpolation); see ``lexer.tokens`` for the stack.
     """
     nested = bool(stack)
-    depth = deepest = len(stack)
+    depth = deepest = len(stack)  # brackets and interpolations open
     # For an attribute: its top-level text with strings and brackets elided,
     # and the comments in it, to judge where it ends.
     skeleton: list[str] = []
     comments: list[tuple[int, int]] = []
-    while True:
-        if stack and stack[-1] == '"':
-            m = _STRING.search(text, pos, limit)
-            if m is None:
+    at_top = not stack
+    for tok in lexer.tokens(text, pos, limit, stack, detail=False):
+        if at_top:
+            skeleton.append(text[pos:tok.start])
+        pos = tok.end
+        kind = tok.kind
+        if kind in ('open', 'template'):
+            if kind == 'template' and text[tok.start:tok.end - 1] not in ('$', '%'):
                 return None
-            i = m.start()
-            c = text[i]
-            if c == '"':
-                stack.pop()
-                pos = i + 1
-                if not stack:
-                    skeleton.append('"')
-            elif c == '\\':
-                if i + 1 >= limit or text[i + 1] in '\r\n':
-                    return None
-                pos = i + 2
-            elif c == '\n':  # Terraform strings end on their line; python-hcl2's need not
-                return None
-            elif not m.group().endswith('{'):
-                pos = m.end()
-            else:
-                run = m.group()[:-1]
-                if run in ('$', '%'):
-                    stack.append('$')
-                    depth += 1
-                    if depth > deepest:
-                        deepest = depth
-                    pos = m.end()
-                elif run in ('$$', '%%'):
-                    # python-hcl2 reads the escape up to the next `}`; Terraform
-                    # reads `${` only: they agree unless a quote or newline is in between.
-                    close = text.find('}', m.end(), limit)
-                    if close < 0 or '"' in text[m.end():close] or '\n' in text[m.end():close]:
-                        return None
-                    pos = close + 1
-                else:
-                    return None
-            continue
-        if stack:  # inside brackets: skip plain code, simple strings, comments in one step
-            plain = _PLAIN_IN.match(text, pos, limit)
-            i = plain.end() if plain else pos
-            if plain and plain.group('t') is not None and depth >= deepest:
-                deepest = depth + 1
-            if i >= limit:
-                return None
-        else:
-            m = _CODE_TOP.search(text, pos, limit)
-            if m is None:
-                skeleton.append(text[pos:limit])
-                return (limit, deepest) if _ends(text, limit, comments, skeleton) else None
-            i = m.start()
-            skeleton.append(text[pos:i])
-        c = text[i]
-        if c == '"':
-            s = None if stack else _SIMPLE_STRING.match(text, i, limit)  # (_PLAIN_IN tried it)
-            if s is not None:
-                pos = s.end()
-                skeleton.append('"')
-            else:
-                stack.append('"')
-                pos = i + 1
-        elif c in '{[(':
-            if not stack:
-                skeleton.append(c)
-            stack.append(c)
             depth += 1
             if depth > deepest:
                 deepest = depth
-            pos = i + 1
-        elif c in '}])':
-            if not stack or _CLOSER[stack[-1]] != c:
-                return None
-            stack.pop()
-            depth -= 1
-            pos = i + 1
+            if at_top:
+                skeleton.append(text[tok.start])
+        elif kind in ('close', 'template_end', 'unquote'):
+            if kind != 'unquote':
+                depth -= 1
             if not stack:
                 if nested:
                     return pos, deepest
-                skeleton.append(c)
-        elif c == '\n':  # only searched for outside brackets
-            return (i + 1, deepest) if _ends(text, i, comments, skeleton) else None
-        elif c == '#' or text.startswith('//', i):  # (inside brackets _PLAIN_IN took it)
-            eol = text.find('\n', i, limit)
-            pos = limit if eol < 0 else eol
-            comments.append((i, pos))
+                skeleton.append(text[tok.start])
+        elif kind == 'newline':  # (the lexer skips newlines inside brackets)
+            return (pos, deepest) if _ends(text, tok.start, comments, skeleton) else None
+        elif kind == 'comment':  # (inside brackets the lexer skips comments)
+            if '\n' in text[tok.start:tok.end]:  # python-hcl2 takes it for a newline, Terraform not
+                return None
+            comments.append((tok.start, tok.end))
             skeleton.append(' ')
-        elif text.startswith('/*', i):
-            close = text.find('*/', i + 2, limit)
-            if close < 0 or stack:  # unterminated (inside brackets _PLAIN_IN took the others)
+        elif kind == 'heredoc':
+            assert tok.heredoc is not None
+            if not _heredoc_agrees(text, tok.heredoc):
                 return None
-            pos = close + 2
-            if '\n' in text[i:pos]:  # python-hcl2 takes it for a newline, Terraform not
-                return None
-            comments.append((i, pos))
-            skeleton.append(' ')
-        elif text.startswith('<<', i):
-            h = _HEREDOC.match(text, i, limit)
-            if h is None:
-                return None
-            after = _heredoc_end(text, h.end(), h.group(1), limit)
-            if after is None:
-                return None
-            pos = after
             if not stack:  # the heredoc took the newline that ends the attribute
                 skeleton.append('"')
                 return None if _JUXTAPOSED.search(''.join(skeleton)) else (pos, deepest)
-        elif c == '\\':  # no escapes outside strings (python-hcl2's \"...\" template strings)
+        elif kind == 'escape':
+            if text[tok.start + 1] == '\r':
+                return None
+        elif kind == 'escaped_template':
+            # python-hcl2 reads the escape up to the next `}`; Terraform reads `${` only:
+            # they agree unless a quote or newline is in between.
+            close = text.find('}', pos, limit)
+            if text[tok.start:pos - 1] not in ('$$', '%%') or close < 0 or '"' in text[pos:close] \
+                    or '\n' in text[pos:close]:
+                return None
+        elif kind != 'quote':  # lexer.DOUBTFUL
             return None
-        else:  # `/` or `<` as an operator (inside brackets _PLAIN_IN took it)
-            skeleton.append(c)
-            pos = i + 1
+        at_top = not stack
+    if stack:
+        return None
+    skeleton.append(text[pos:limit])
+    return (limit, deepest) if _ends(text, limit, comments, skeleton) else None
 
 
 def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[str]) -> bool:
@@ -308,8 +230,8 @@ def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[s
     return text[p - 1] not in _CONTINUES and _JUXTAPOSED.search(''.join(skeleton)) is None
 
 
-def _heredoc_end(text: str, body: int, marker: str, limit: int) -> int | None:
-    """Offset past a heredoc's closing line, or None when unsure where it closes.
+def _heredoc_agrees(text: str, h: lexer.Heredoc) -> bool:
+    """Whether python-hcl2 closes the heredoc where Terraform does.
 
     Terraform closes at the first line that is the marker once blanks are
     trimmed; python-hcl2 at the first one with blanks before it only (its
@@ -317,31 +239,18 @@ def _heredoc_end(text: str, body: int, marker: str, limit: int) -> int | None:
     that first line has no trailing blanks and no interpolation in the body
     spans lines.
     """
-    p = body
-    while True:
-        k = text.find(marker, p, limit)
-        if k < 0:
-            return None
-        first = text.rfind('\n', body - 1, k) + 1
-        eol = text.find('\n', k, limit)
-        last = limit if eol < 0 else eol
-        if text[first:last].strip() == marker:
-            if text[first:k].strip(' \t') or text[k + len(marker):last] not in ('', '\r'):
-                return None
-            if not _one_line_templates(text, body, first):
-                return None
-            return limit if eol < 0 else eol + 1
-        p = last + 1  # not k + 1: a line full of markers would cost quadratic time
+    return h.closed and re.fullmatch(r'[ \t]*' + re.escape(h.marker) + r'\r?\n?', text[h.close:h.end]) is not None \
+        and _one_line_templates(text, h.body, h.close)
 
 
 def _one_line_templates(text: str, pos: int, stop: int) -> bool:
     """Whether every ``${`` / ``%{`` in a heredoc body closes on its own line."""
     while True:
-        m = _TEMPLATE.search(text, pos, stop)
+        m = lexer.TEMPLATE_START.search(text, pos, stop)
         if m is None:
             return True
         run = m.group()[:-1]
-        if run in ('$$', '%%') or not m.group().endswith('{'):
+        if run in ('$$', '%%'):
             pos = m.end()
             continue
         if run not in ('$', '%'):

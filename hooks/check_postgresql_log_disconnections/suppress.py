@@ -16,7 +16,7 @@ runs nothing. Like current KICS, a comment that follows code on its own line
 and ``ignore-block=<id>`` (newer KICS) apply to the listed queries only.
 Our query id and ``OUR_ID`` both name this rule in an id list.
 
-Only real comments count: the scanner below skips quoted strings (with
+Only real comments count: ``lexer`` tells them from quoted strings (with
 escapes and ``${ }`` interpolations) and heredocs. Everything here is pure.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from check_postgresql_log_disconnections import lexer
 from check_postgresql_log_disconnections.results import Result
 from check_postgresql_log_disconnections.rule import OUR_ID, RULE_ID
 
@@ -45,7 +46,6 @@ _COMMAND = re.compile(
     r'(?:\s*=\s*([\w.-]+(?:\s*,\s*[\w.-]+)*))?',
     re.IGNORECASE,
 )
-_HEREDOC = re.compile(r'<<-?([A-Za-z_][\w-]*)[ \t]*\r?\n')
 
 
 @dataclass(frozen=True)
@@ -69,112 +69,94 @@ class _Comment:
 
 
 @dataclass
-class _Scan:
+class _Lexed:
     comments: list[_Comment]
     code_lines: list[int]  # sorted lines holding code (outside comments)
     first_code: int  # offset of the first code character, len(text) when none
     levels: list[int]  # levels[n]: nesting at the end of line n; levels[0] = 0
 
 
-def _lex_comments(text: str) -> _Scan:
+class _Lines:
+    """What ``_lex_comments`` learns, line by line, as the lexer's tokens go by."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lexed = _Lexed([], [], len(text), [0])
+        self.line = 1
+        self.code_on_line = False
+
+    def code(self, at: int) -> None:
+        if not self.code_on_line:
+            self.lexed.code_lines.append(self.line)
+            self.code_on_line = True
+        if self.lexed.first_code == len(self.text):
+            self.lexed.first_code = at
+
+    def newline(self, level: int) -> None:
+        self.lexed.levels.append(level)
+        self.line += 1
+        self.code_on_line = False
+
+    def comment(self, start: int, end: int, level: int) -> None:
+        text = self.text
+        start_line, leading = self.line, not self.code_on_line
+        for _ in range(text.count('\n', start, end)):  # a comment is no part of an element
+            self.newline(level)
+        code_after = False
+        if text.startswith('/*', start):
+            eol = text.find('\n', end)
+            rest = text[end:len(text) if eol < 0 else eol].strip()
+            code_after = bool(rest) and not rest.startswith(('#', '//', '/*'))
+        self.lexed.comments.append(_Comment(start, start_line, self.line, text[start:end], leading, code_after))
+
+    def heredoc(self, h: lexer.Heredoc, level: int) -> None:
+        """Body lines and the closing line are code, one level deeper."""
+        self.code(h.start)
+        self.newline(level + 1)
+        for _ in range(self.text.count('\n', h.body, h.close)):
+            self.lexed.code_lines.append(self.line)
+            self.newline(level + 1)
+        self.lexed.code_lines.append(self.line)
+        self.code_on_line = True
+        if h.closed and self.text[h.end - 1] == '\n':
+            self.newline(level)
+
+
+_NOT_BLANK = re.compile(r'[^ \t\r]')
+
+
+def _lex_comments(text: str) -> _Lexed:
     """One pass over ``text``: comments, code lines and nesting level per line.
 
     The nesting level counts open brackets, interpolations and heredocs, so an element starting on line ``t`` ends on
     the first line at or after ``t`` whose level is back to that before ``t``.
     """
-    n = len(text)
-    comments: list[_Comment] = []
-    code_lines: list[int] = []
-    levels = [0]
-    # Open strings (-1) and interpolations (the bracket depth they opened at).
-    stack: list[int] = []
-    depth = 0
-    line = 1
-    code_on_line = False
-    first_code = n
-    i = 0
-
-    def code() -> None:
-        nonlocal code_on_line, first_code
-        if not code_on_line:
-            code_lines.append(line)
-            code_on_line = True
-        if first_code == n:
-            first_code = i
-
-    while i < n:
-        c = text[i]
-        if c == '\n':
-            if stack and stack[-1] == -1:  # a quoted string cannot span lines: recover
-                stack.pop()
-            levels.append(depth + len(stack))
-            line += 1
-            code_on_line = False
-            i += 1
-        elif stack and stack[-1] == -1:  # inside a quoted string
-            if c == '\\' and i + 1 < n and text[i + 1] != '\n':
-                i += 2
-            elif c == '"':
-                stack.pop()
-                i += 1
-            elif c in '$%' and text.startswith(c + c + '{', i):  # $${ / %%{: literal
-                i += 3
-            elif c in '$%' and text.startswith('{', i + 1):
-                stack.append(depth)
-                i += 2
-            else:
-                i += 1
-        elif c in ' \t\r':
-            i += 1
-        elif c == '#' or text.startswith('//', i):
-            end = text.find('\n', i)
-            end = n if end < 0 else end
-            comments.append(_Comment(i, line, line, text[i:end], not code_on_line, False))
-            i = end
-        elif text.startswith('/*', i):
-            close = text.find('*/', i + 2)
-            end = n if close < 0 else close + 2
-            start_line, leading = line, not code_on_line
-            for _ in range(text.count('\n', i, end)):  # a comment is no part of an element
-                levels.append(depth + len(stack))
-                line += 1
-                code_on_line = False
-            eol = text.find('\n', end)
-            rest = text[end:n if eol < 0 else eol].strip()
-            code_after = bool(rest) and not rest.startswith(('#', '//', '/*'))
-            comments.append(_Comment(i, start_line, line, text[i:end], leading, code_after))
-            i = end
-        else:
-            code()
-            heredoc = _HEREDOC.match(text, i) if c == '<' else None
-            if heredoc:
-                marker = heredoc.group(1)
-                pos = heredoc.end()
-                levels.append(depth + len(stack) + 1)
-                line += 1
-                while True:  # body lines, up to the closing marker's line
-                    eol = text.find('\n', pos)
-                    body_end = n if eol < 0 else eol
-                    code_lines.append(line)
-                    if text[pos:body_end].strip() == marker or eol < 0:
-                        break
-                    levels.append(depth + len(stack) + 1)
-                    line += 1
-                    pos = eol + 1
-                code_on_line = True
-                i = body_end
-                continue
-            if c == '"':
-                stack.append(-1)
-            elif c in '{[(':
-                depth += 1
-            elif c == '}' and stack and stack[-1] == depth:  # closes an interpolation
-                stack.pop()
-            elif c in '}])':
-                depth = max(0, depth - 1)
-            i += 1
-    levels.append(depth + len(stack))
-    return _Scan(comments, code_lines, first_code, levels)
+    lines = _Lines(text)
+    stack: list[str] = []
+    pos = 0
+    in_string = False
+    for tok in lexer.tokens(text, 0, len(text), stack):
+        if not in_string:  # between tokens: plain code (or blanks) on one line
+            gap = _NOT_BLANK.search(text, pos, tok.start)
+            if gap is not None:
+                lines.code(gap.start())
+        if tok.kind in ('newline', 'string_newline'):
+            lines.newline(len(stack))
+        elif tok.kind in ('comment', 'unclosed_comment'):
+            lines.comment(tok.start, tok.end, len(stack))
+        elif tok.kind == 'heredoc':
+            assert tok.heredoc is not None
+            lines.heredoc(tok.heredoc, len(stack))
+        elif not in_string:
+            lines.code(tok.start)
+        pos = tok.end
+        in_string = bool(stack) and stack[-1] == '"'
+    if not in_string:
+        gap = _NOT_BLANK.search(text, pos)
+        if gap is not None:
+            lines.code(gap.start())
+    lines.lexed.levels.append(len(stack))
+    return lines.lexed
 
 
 def _element_ends(levels: list[int]) -> list[int]:

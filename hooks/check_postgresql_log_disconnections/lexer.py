@@ -1,0 +1,192 @@
+"""The one HCL lexer of the textual passes (no parser): the block splitter (``scan``),
+the suppression scanner (``suppress``) and ``--fix``'s heredocs all read code,
+quoted strings, ``${ }`` / ``%{ }`` templates, heredocs and comments through it.
+
+``tokens`` walks the text as a state machine whose state is a stack: brackets
+``{ [ (``, ``$`` for an open template interpolation, ``"`` for a quoted string.
+It yields only the tokens that change that state or that a consumer may need;
+what lies between two tokens is plain code or plain string text on one line.
+Where Terraform would reject the text, or python-hcl2 may read it otherwise,
+the token's kind says so (``DOUBTFUL``) and each consumer decides: the splitter
+gives up, the suppression scanner reads on as KICS would.
+
+Terraform's heredoc marker grammar lives here and nowhere else.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+# Terraform reads the marker as an HCL identifier: ID_Start or `_`, then
+# ID_Continue or `-` (`<<_EOT` and `<<E-1` open heredocs, `<<E.1` does not), and
+# the newline follows it at once (`<<EOT ` is no heredoc).
+HEREDOC_MARKER = r'[^\W\d][\w-]*'
+_HEREDOC_START = re.compile(rf'<<(-?)({HEREDOC_MARKER})\r?\n')
+
+# A quoted string without templates, in one step. (A run of $ or % is taken
+# whole: quadratic or exponential backtracking otherwise.)
+SIMPLE_STRING = r'"[^"\\\n$%]*(?:(?:\\[^\r\n]|[$%]+(?![$%{]))[^"\\\n$%]*)*"'
+# Code inside brackets up to the next bracket or unusual token: plain text, simple
+# strings, comments (a `/* */` may span lines there), newlines.
+PLAIN = (r'(?:[^"#/{}\[\]()<\\]+|' + SIMPLE_STRING
+         + r'|#[^\n]*|//[^\n]*|/\*.*?\*/|/(?![/*])|<(?!<))*')
+_PLAIN = re.compile(PLAIN, re.DOTALL)
+# What changes the state in code, and in a quoted string.
+_CODE = re.compile(r'[\n"#/{}\[\]()<\\]')
+_STRING = re.compile(r'["\\\n]|[$%]+\{')
+# A template start or its escape, in a quoted string or a heredoc body.
+TEMPLATE_START = re.compile(r'[$%]+\{')
+_CLOSER = {'{': '}', '[': ']', '(': ')', '$': '}'}
+
+# Kinds Terraform rejects or python-hcl2 may read otherwise.
+DOUBTFUL = frozenset({
+    'backslash',         # `\` in code
+    'bad_escape',        # `\` at the end of a line in a quoted string
+    'string_newline',    # a quoted string runs into a newline (the string is closed there)
+    'unclosed_comment',  # `/*` with no `*/`
+    'not_heredoc',       # `<<` that does not start a heredoc
+    'mismatch',          # a closing bracket that closes nothing open (nothing is popped)
+})
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    """A heredoc from its ``<<`` to past its closing line, as Terraform reads it.
+
+    Terraform closes it at the first line that is the marker once blanks are
+    trimmed. ``close`` is that line's start and ``end`` is past its newline;
+    both are the limit when it never closes (``closed`` False).
+    """
+
+    start: int
+    marker: str
+    trim: bool  # `<<-`
+    body: int  # the first body line
+    close: int
+    end: int
+    closed: bool
+
+
+def heredoc(text: str, pos: int, limit: int | None = None) -> Heredoc | None:
+    """The heredoc whose ``<<`` is at ``pos``, or None when no heredoc starts there."""
+    limit = len(text) if limit is None else limit
+    m = _HEREDOC_START.match(text, pos, limit)
+    if m is None:
+        return None
+    marker, body = m.group(2), m.end()
+    p = body
+    while True:
+        k = text.find(marker, p, limit)
+        if k < 0:
+            return Heredoc(pos, marker, bool(m.group(1)), body, limit, limit, False)
+        first = text.rfind('\n', body - 1, k) + 1
+        eol = text.find('\n', k, limit)
+        last = limit if eol < 0 else eol
+        if text[first:last].strip() == marker:
+            return Heredoc(pos, marker, bool(m.group(1)), body, first, limit if eol < 0 else eol + 1, True)
+        p = last + 1  # not k + 1: a line full of markers would cost quadratic time
+
+
+class Token(NamedTuple):
+    """``text[start:end]`` is one token; ``heredoc`` is set for kind ``heredoc``."""
+
+    kind: str
+    start: int
+    end: int
+    heredoc: Heredoc | None = None
+
+
+def tokens(text: str, pos: int = 0, limit: int | None = None, stack: list[str] | None = None, *,
+           detail: bool = True) -> Iterator[Token]:
+    """The state-changing tokens of ``text[pos:limit]``; ``stack`` is the state, updated as it goes.
+
+    Kinds in code: ``newline``, ``comment``, ``open``, ``close``, ``template_end``
+    (the ``}`` of an interpolation), ``quote`` (a string opens), ``heredoc`` and
+    the ``DOUBTFUL`` ones. In a quoted string: ``unquote``, ``escape``,
+    ``template`` (``${`` / ``%{`` opens an interpolation: the token is the whole
+    run of ``$``/``%`` and the brace) and ``escaped_template`` (``$${`` / ``%%{``).
+    With ``detail`` False, code inside brackets is skipped up to the next
+    bracket or unusual token: no newline, comment or template-free string there.
+    """
+    limit = len(text) if limit is None else limit
+    stack = [] if stack is None else stack
+    while pos < limit:
+        if stack and stack[-1] == '"':
+            tok = _string_token(text, pos, limit, stack)
+        else:
+            if not detail and stack:  # up to the next character of _CODE, or the end
+                i = _PLAIN.match(text, pos, limit).end()  # type: ignore[union-attr]  # (matches empty)
+                if i >= limit:
+                    return
+            else:
+                m = _CODE.search(text, pos, limit)
+                if m is None:
+                    return
+                i = m.start()
+            c = text[i]
+            if c in '{[(':  # brackets first: they are most of the tokens
+                stack.append(c)
+                tok = Token('open', i, i + 1)
+            elif c in '}])' and stack and _CLOSER[stack[-1]] == c:
+                tok = Token('template_end' if stack.pop() == '$' else 'close', i, i + 1)
+            else:
+                tok = _code_token(text, i, limit, stack)
+        if tok is None:
+            return
+        yield tok
+        pos = tok.end
+
+
+def _string_token(text: str, pos: int, limit: int, stack: list[str]) -> Token | None:
+    m = _STRING.search(text, pos, limit)
+    if m is None:
+        return None
+    i = m.start()
+    c = text[i]
+    if c == '"':
+        stack.pop()
+        return Token('unquote', i, i + 1)
+    if c == '\\':
+        if i + 1 >= limit or text[i + 1] == '\n':
+            return Token('bad_escape', i, i + 1)
+        return Token('escape', i, i + 2)
+    if c == '\n':
+        stack.pop()  # Terraform's quoted strings end on their line; read on after it
+        return Token('string_newline', i, i + 1)
+    run = m.group()
+    if len(run) > 2 and run[-3] == run[-2]:  # `$${` / `%%{`: the template start escaped
+        return Token('escaped_template', i, m.end())
+    stack.append('$')
+    return Token('template', i, m.end())
+
+
+def _code_token(text: str, i: int, limit: int, stack: list[str]) -> Token | None:
+    """The token at ``text[i]``, a character of ``_CODE`` other than a matching bracket."""
+    while True:
+        c = text[i]
+        if c == '\n':
+            return Token('newline', i, i + 1)
+        if c == '"':
+            stack.append('"')
+            return Token('quote', i, i + 1)
+        if c in '}])':  # closes nothing open, or the wrong bracket
+            if stack and stack[-1] != '$':
+                stack.pop()
+            return Token('mismatch', i, i + 1)
+        if c == '#' or text.startswith('//', i):
+            eol = text.find('\n', i, limit)
+            return Token('comment', i, limit if eol < 0 else eol)
+        if text.startswith('/*', i):
+            close = text.find('*/', i + 2, limit)
+            return Token('unclosed_comment', i, limit) if close < 0 else Token('comment', i, close + 2)
+        if text.startswith('<<', i):
+            h = heredoc(text, i, limit)
+            return Token('not_heredoc', i, i + 2) if h is None else Token('heredoc', i, h.end, h)
+        if c == '\\':
+            return Token('backslash', i, i + 1)
+        m = _CODE.search(text, i + 1, limit)  # `/` or `<` as an operator: plain code
+        if m is None:
+            return None
+        i = m.start()
