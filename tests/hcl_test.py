@@ -1,4 +1,4 @@
-"""The python-hcl2 adapter: whose fault an error is."""
+"""The python-hcl2 adapter: what an expression reads as (through ``texts.check_texts``), whose fault an error is."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +7,7 @@ import pytest
 
 from check_postgresql_log_disconnections import hcl
 from check_postgresql_log_disconnections._main import main
+from testing.findings import findings, resource
 
 CONFIG = '''resource "azurerm_postgresql_configuration" "cfg" {
   name                = "log_disconnections"
@@ -68,3 +69,51 @@ def test_a_tree_too_deep_to_walk_is_a_parse_error(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(hcl.ParseError) as e:
         hcl.parse('x = 1\n', 'x.tf')
     assert e.value.reason == 'expression too deeply nested'
+
+
+def case(name: str, sources: dict[str, str], want: list[str], **kw: object) -> object:
+    return pytest.param(sources, want, kw, id=name)
+
+
+HCL_CASES = (
+    case('heredoc',
+         {'main.tf': resource('<<EOT\non\nEOT')},
+         ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is "on\\n" '
+          '(not an accepted value; Azure takes "on" or "off"), expected "on"']),
+    case('heredoc_trim',
+         {'main.tf': resource('<<-EOT\n    on\n    EOT')},
+         ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is "on\\n" '
+          '(not an accepted value; Azure takes "on" or "off"), expected "on"']),
+    case('template',
+         {'main.tf': resource('"o${local.n}"'),
+          'l.tf': 'locals {\n  n = "n"\n}\n'},
+         ['main.tf:3: compliant: azurerm_postgresql_configuration.c: log_disconnections is "on" '
+          '(value from l.tf:2, local.n)']),
+    case('escape',
+         {'main.tf': resource('"\\u006fn"')},
+         ['main.tf:3: compliant: azurerm_postgresql_configuration.c: log_disconnections is "on"']),
+    case('negative',
+         {'main.tf': resource('-1')},
+         ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is -1 '
+          '(not an accepted value; Azure takes "on" or "off"), expected "on"']),
+    case('multiline_string',
+         {'main.tf': resource('"o\nn"')},
+         ['main.tf:3: error: invalid multi-line string: a quoted string cannot span lines']),
+    case('directive',
+         {'main.tf': resource('"%{ if true }on%{ endif }"')},
+         ['main.tf:3: unverified: azurerm_postgresql_configuration.c: value cannot be determined: '
+          'template directive is not evaluated']),
+    case('heredoc_interpolation',
+         {'main.tf': resource('<<EOT\n${"on"}\nEOT')},
+         ['main.tf:3: unverified: azurerm_postgresql_configuration.c: value cannot be determined: '
+          'heredoc with interpolation is not evaluated']),
+    case('number_float',
+         {'main.tf': resource('1.5')},
+         ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is 1.5 '
+          '(not an accepted value; Azure takes "on" or "off"), expected "on"']),
+)
+
+
+@pytest.mark.parametrize(('sources', 'want', 'kw'), HCL_CASES)
+def test_hcl(sources: dict[str, str], want: list[str], kw: dict[str, object]) -> None:
+    assert findings(sources, **kw) == want  # type: ignore[arg-type]

@@ -283,13 +283,32 @@ def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -
         return Unknown(f'Terraform would fail: {e.reason}')
 
 
-def expand(mod: Module, root_inputs: RootInputs, load: Callable[[str], Module | str],
-           notes: list[Note], *, inputs: dict[str, Value] | None = None, prefix: str = '',
-           callers: tuple[s.Span, ...] = (), stack: tuple[str, ...] = (),
-           limits: Limits | None = None) -> list[Instance]:
+@dataclass
+class Tree:
+    """What the expansion of one module tree shares: its inputs, how to load a called module, its notes and limits."""
+
+    root_inputs: RootInputs
+    load: Callable[[str], Module | str]  # a called module's directory -> the module, or why it is not followed
+    notes: list[Note] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    # a directory as the cycle check compares it: symbolic links resolved
+    identity: Callable[[str], str] = os.path.realpath
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a module instance sits in its tree."""
+
+    inputs: dict[str, Value] | None = None  # its caller's arguments; None: the root module
+    prefix: str = ''  # its address, `module.a["x"].`
+    callers: tuple[s.Span, ...] = ()  # the module blocks that instantiated it, outermost first
+    stack: tuple[str, ...] = ()  # the directories of those callers (``Tree.identity``)
+
+
+def expand(mod: Module, tree: Tree, place: _Place = _Place()) -> list[Instance]:
     """Every configuration resource instance of ``mod`` and of the local modules it calls."""
-    limits = limits or Limits()
-    scope = ModuleScope(mod, inputs, root_inputs, callers[-1] if callers else None, limits)
+    callers = place.callers
+    scope = ModuleScope(mod, place.inputs, tree.root_inputs, callers[-1] if callers else None, tree.limits)
     out: list[Instance] = []
     for block in mod.resources:
         rtype = block.labels[0]
@@ -300,7 +319,7 @@ def expand(mod: Module, root_inputs: RootInputs, load: Callable[[str], Module | 
         if name_attr is not None and isinstance(name_attr.expr, s.Lit) and \
                 not is_parameter(str(name_attr.expr.value)):
             continue
-        base = f'{prefix}{rtype}.{block.labels[1]}'
+        base = f'{place.prefix}{rtype}.{block.labels[1]}'
         try:
             out.extend(_resource(block, mod, scope, base, callers))
         except Exception as e:  # a bug of ours must not hide the other resources
@@ -308,7 +327,7 @@ def expand(mod: Module, root_inputs: RootInputs, load: Callable[[str], Module | 
             out.append(Instance(rtype, base, block, mod, unknown, None, callers, False, unknown.reason,
                                 f'{type(e).__name__}: {e}'))
     for call in mod.calls():
-        out.extend(_follow(call, mod, scope, root_inputs, load, notes, prefix, callers, stack))
+        out.extend(_follow(call, mod, scope, tree, place))
     return out
 
 
@@ -334,9 +353,7 @@ def _resource(block: s.Block, mod: Module, scope: ModuleScope, base: str,
     return out
 
 
-def _follow(call: s.Block, mod: Module, scope: ModuleScope, root_inputs: RootInputs,
-            load: Callable[[str], Module | str], notes: list[Note], prefix: str,
-            callers: tuple[s.Span, ...], stack: tuple[str, ...]) -> list[Instance]:
+def _follow(call: s.Block, mod: Module, scope: ModuleScope, tree: Tree, place: _Place) -> list[Instance]:
     src_attr = call.attr('source')
     if src_attr is None or not isinstance(src_attr.expr, s.Lit) or not isinstance(src_attr.expr.value, str):
         return []
@@ -347,15 +364,15 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, root_inputs: RootInp
     where = call.span
 
     def note(text: str) -> list[Instance]:
-        notes.append(Note(where.path, where.line, where.column, f'module "{call.labels[0]}" {text}'))
+        tree.notes.append(Note(where.path, where.line, where.column, f'module "{call.labels[0]}" {text}'))
         return []
 
-    here = os.path.realpath(mod.directory)
-    if os.path.realpath(child_dir) in (*stack, here):  # through a symbolic link too
+    here = tree.identity(mod.directory)
+    if tree.identity(child_dir) in (*place.stack, here):  # through a symbolic link too
         return note(f'calls itself (through {source}): not followed')
-    if len(stack) >= MAX_MODULE_DEPTH:
+    if len(place.stack) >= MAX_MODULE_DEPTH:
         return note(f'is more than {MAX_MODULE_DEPTH} module calls deep: not followed')
-    child = load(child_dir)
+    child = tree.load(child_dir)
     if isinstance(child, str):
         return note(f'source {source} {child}') if child else []
     name = call.labels[0]
@@ -366,11 +383,11 @@ def _follow(call: s.Block, mod: Module, scope: ModuleScope, root_inputs: RootInp
     if isinstance(exp, Unknown):
         # instances unknown: evaluate once, with each/count themselves unknown
         exp = [('[*]', {'each': exp, 'count': exp})]
-    if not scope.limits.take(len(exp)):
+    if not tree.limits.take(len(exp)):
         return note(f'has {_TOO_MANY}')
     out: list[Instance] = []
     for suffix, bindings in exp:
         inputs = {a.name: _eval(a.expr, scope, bindings) for a in call.attributes if a.name not in _META_ARGS}
-        out.extend(expand(child, root_inputs, load, notes, inputs=inputs, prefix=f'{prefix}module.{name}{suffix}.',
-                          callers=(*callers, where), stack=(*stack, here), limits=scope.limits))
+        out.extend(expand(child, tree, _Place(inputs, f'{place.prefix}module.{name}{suffix}.',
+                                              (*place.callers, where), (*place.stack, here))))
     return out

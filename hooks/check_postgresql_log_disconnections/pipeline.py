@@ -252,12 +252,12 @@ def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result
     """The static check of one root module directory, every instance (nothing selected)."""
     if not loader.may_configure(directory):
         return []
-    from check_postgresql_log_disconnections import judge
-    from check_postgresql_log_disconnections.instances import expand
+    from check_postgresql_log_disconnections.instances import Tree
+    from check_postgresql_log_disconnections.texts import check_module
 
     inputs = _root_inputs(opts, loader, Report())
     loader.track([directory])
-    return judge.judge_all(expand(loader.module(directory), inputs, loader.child, [], stack=()), [], set())
+    return check_module(loader.module(directory), Tree(inputs, loader.child), [], set())
 
 
 def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) -> Report:
@@ -278,8 +278,9 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     candidates = sorted(d for d in directories if state.may_configure(d))
     if not candidates and not any(kind == 'var-file' for kind, _ in opts.inputs):
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
-    from check_postgresql_log_disconnections import judge, suppress
-    from check_postgresql_log_disconnections.instances import RootInputs, expand
+    from check_postgresql_log_disconnections import suppress
+    from check_postgresql_log_disconnections.instances import RootInputs, Tree
+    from check_postgresql_log_disconnections.texts import check_module
 
     root_inputs = _root_inputs(opts, state, report)
     state.track(candidates)
@@ -298,11 +299,8 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
         for d in candidates:
             try:
                 mod = view.module(d)
-                instances = expand(mod, RootInputs() if d in children else root_inputs, view.child, report.notes,
-                                   stack=())
-                results.extend(judge.judge_all(instances, report.errors, shown))
-                if opts.require_explicit:
-                    results.extend(judge.not_set(mod, instances))
+                tree = Tree(RootInputs() if d in children else root_inputs, view.child, report.notes)
+                results.extend(check_module(mod, tree, report.errors, shown, require_explicit=opts.require_explicit))
             except Exception as e:  # a bug of ours must not hide the other directories
                 report.errors.extend(
                     RunError(files.display(p), f'internal error while checking this module ({type(e).__name__}: '
