@@ -600,3 +600,19 @@ def test_a_number_python_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         return
     assert main(['--plan', 'plan.json']) == 1
     assert capsys.readouterr().out.startswith('plan.json: not a Terraform plan: invalid JSON: Exceeds the limit')
+
+
+def test_a_suppression_at_the_origin(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / 'variables.tf').write_text('variable "log_disconnections" {\n  # kics-scan ignore-line\n'
+                                       '  default = "off"\n}\n')
+    assert main(['--plan', 'plan.json']) == 1
+    assert capsys.readouterr().out == EVERYTHING.replace(ROOT0, '')
+
+
+def test_opentofu(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``tofu show -json`` writes the same format; ``tofu init`` records registry.opentofu.org sources."""
+    (tree / 'plan.json').write_text(json.dumps({**PLAN, 'terraform_version': '1.9.0'}))
+    manifest = tree / '.terraform/modules/modules.json'
+    manifest.write_text(manifest.read_text().replace('registry.terraform.io', 'registry.opentofu.org'))
+    assert main(['--plan', 'plan.json']) == 1
+    assert capsys.readouterr().out == EVERYTHING
