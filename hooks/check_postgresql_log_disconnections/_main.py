@@ -2,7 +2,8 @@
 
 KICS query 07f7134f-9f37-476e-8664-670c218e4702 ("PostgreSQL Log
 Disconnections Not Set"), CIS Microsoft Azure Foundations 4.3.4. The entrypoint
-only parses arguments, runs ``pipeline.run`` and prints ``render.render``.
+only parses arguments, runs ``pipeline.run`` (which also applies ``--fix`` and
+checks again) and prints: ``Fixing PATH`` lines, then ``render.render``'s report.
 """
 from __future__ import annotations
 
@@ -57,20 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error('--fix cannot be combined with --plan (fix the files, then plan again)')
 
     opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans,
-                            tool=args.tool)
+                            tool=args.tool, fix=args.fix)
     result = pipeline.run(args.filenames, opts)
-    if args.fix:
-        from check_postgresql_log_disconnections import fix
-
-        fixed = fix.apply(result)
-        if args.format == 'text':  # JSON and SARIF list the fixed files in the document
-            for path in fixed:
-                print(f'Fixing {path}')
-        if fixed:  # report what is left, as it now stands
-            notes = result.notes
-            result = pipeline.run(args.filenames, opts)
-            result.fixed = fixed
-            result.notes = list(dict.fromkeys(notes + result.notes))
+    if args.format == 'text':  # JSON and SARIF list the fixed files in the document
+        for path in result.fixed:
+            print(f'Fixing {path}')
     text = render.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
     if args.output:
         try:

@@ -31,6 +31,7 @@ class Options:
     require_explicit: bool = False
     plans: Sequence[str] = ()  # --plan FILE ('-': stdin), judged besides the files
     tool: str = 'both'  # whose reading of .tofu files: terraform, opentofu or both (a finding in either counts)
+    fix: bool = False  # --fix: rewrite what can be fixed, then report what is left
 
 
 class _Loader:
@@ -223,7 +224,22 @@ def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None)
     report = _check_files(args, opts, under_pre_commit)
     if opts.plans:
         report = _with_plans(report, opts)
+    if opts.fix:
+        report = _fix_and_recheck(report, args, opts, under_pre_commit)
     return report
+
+
+def _fix_and_recheck(report: Report, args: list[str], opts: Options, under_pre_commit: bool | None) -> Report:
+    """``--fix``: rewrite the files, then report what is left as it now stands (``fixed`` says what changed)."""
+    from check_postgresql_log_disconnections import fix
+
+    fixed = fix.apply(report)
+    if not fixed:
+        return report
+    again = run(args, replace(opts, fix=False), under_pre_commit=under_pre_commit)
+    again.fixed = fixed
+    again.notes = list(dict.fromkeys(report.notes + again.notes))
+    return again
 
 
 def _with_plans(report: Report, opts: Options) -> Report:
