@@ -287,3 +287,57 @@ def test_tofu_file_off_where_terraform_reads_on(here: Path, capsys: pytest.Captu
         finding('main.tf', 4, f'{FLEX}.ld', 'off', 'value from variables.tofu:2, default of var.ld').replace(
             ' [', ' (as OpenTofu reads it, with the .tofu files) [')])
     assert run(capsys, '--tool', 'terraform', 'main.tf') == (0, [])
+
+
+# --- git tells the truth, or the hook says it cannot ---
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(['git', '-c', 'user.email=t@t', '-c', 'user.name=t', '-c', 'protocol.file.allow=always', *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+CHILD_ON = resource('var.ld') + 'variable "ld" {\n  default = "on"\n}\n'
+
+
+@pytest.mark.skipif(shutil.which('git') is None, reason='git is not installed')
+def test_git_is_asked_about_symlinked_submodule_and_colon_directories(here: Path, capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (here / 'other').mkdir()
+    write(here / 'other', {'pg/main.tf': CHILD_ON})
+    git(here / 'other', 'init', '-q')
+    git(here / 'other', 'add', '-A')
+    git(here / 'other', 'commit', '-qm', 'child')
+    (here / 'repo').mkdir()
+    repo = here / 'repo'
+    write(repo, {'shared/pg/main.tf': CHILD_ON, ':odd/main.tf': CHILD_ON, 'root/main.tf': ''.join(
+        f'module "{name}" {{\n  source = "../{source}"\n  ld     = "off"\n}}\n'
+        for name, source in (('a', 'link'), ('b', ':odd'), ('c', 'sub/pg')))})
+    (repo / 'link').symlink_to('shared/pg')
+    git(repo, 'init', '-q')
+    git(repo, 'submodule', 'add', '-q', str(here / 'other'), 'sub')
+    git(repo, 'add', '-A')
+    monkeypatch.chdir(repo)
+    code, out = run(capsys, 'root/main.tf')
+    assert code == 1
+    assert [line.split(': ')[0:2] for line in out] == [
+        [':odd/main.tf:4:15', f'module.b.{FLEX}.ld'],
+        ['link/main.tf:4:15', f'module.a.{FLEX}.ld'],
+        ['sub/pg/main.tf:4:15', f'module.c.{FLEX}.ld'],
+    ]
+
+
+@pytest.mark.skipif(shutil.which('git') is None, reason='git is not installed')
+@pytest.mark.parametrize(('env', 'reason'), (
+    ({'PATH': '/nonexistent'}, 'git is not installed or not on PATH'),
+    ({'GIT_DIR': '/nonexistent'}, "not a git repository: '/nonexistent'"),
+))
+def test_when_git_cannot_be_asked_the_hook_says_so_and_fails(here: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             env: dict[str, str], reason: str) -> None:
+    write(here, {'main.tf': resource('var.ld'), 'variables.tf': 'variable "ld" {\n  default = "off"\n}\n'})
+    git(here, 'init', '-q')
+    git(here, 'add', 'main.tf', 'variables.tf')
+    (here / 'terraform.tfvars').write_text('ld = "on"\n')  # untracked: must never make it pass
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert run(capsys, 'main.tf') == (1, [f'main.tf: cannot ask git which files are tracked ({reason}): not checked'])

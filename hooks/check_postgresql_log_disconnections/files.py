@@ -132,20 +132,45 @@ def git_root(start: str) -> str | None:
         d = parent
 
 
-def tracked(root: str, dirs: list[str]) -> set[str] | None:
-    """Absolute paths git tracks in ``dirs`` (not recursive), or None when git cannot say."""
+def is_work_tree(root: str) -> bool:
+    """Is ``root/.git`` a repository (a directory with ``HEAD``, or a ``gitdir:`` file) rather than a stray name?"""
+    dot_git = os.path.join(root, '.git')
+    return os.path.isfile(dot_git) or os.path.isfile(os.path.join(dot_git, 'HEAD')) or 'GIT_DIR' in os.environ
+
+
+class GitError(Exception):
+    """git could not say which files it tracks: the verdict would depend on untracked files."""
+
+
+def tracked(root: str, dirs: list[str]) -> set[str]:
+    """Real absolute paths git tracks under ``dirs``, or raise ``GitError``.
+
+    Directories are asked by their real path, so one reached through a tracked
+    symbolic link is asked where its files are tracked; submodules are asked too;
+    names are literal (a directory named ``:x`` is no pathspec magic).
+    """
     if not dirs:
         return set()
+    real_root = os.path.realpath(root)
+    specs = [os.path.relpath(os.path.realpath(d), real_root) for d in dirs]
+    out = _git(root, 'ls-files', '--recurse-submodules', '-z', '--full-name', '--', *specs)
+    return {os.path.normpath(os.path.join(real_root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
+
+
+def _git(root: str, *args: str, literal: bool = True) -> bytes:
     import subprocess  # only when a relevant directory is in a git work tree
 
+    command = ['git', *(['--literal-pathspecs'] if literal else []), '-C', root, *args]
     try:
-        out = subprocess.run(
-            ['git', '-C', root, 'ls-files', '-z', '--full-name', '--', *[os.path.relpath(d, root) for d in dirs]],
-            capture_output=True, timeout=30, check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {os.path.normpath(os.path.join(root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
+        run = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    except FileNotFoundError:
+        raise GitError('git is not installed or not on PATH') from None
+    except (OSError, subprocess.SubprocessError) as e:
+        raise GitError(str(e)) from None
+    if run.returncode != 0:
+        lines = run.stderr.decode('utf-8', 'replace').strip().splitlines() or [f'exit status {run.returncode}']
+        raise GitError(lines[0].removeprefix('fatal: '))
+    return run.stdout
 
 
 _PATTERNS = ('*.tf', '*.tf.json', '*.tofu', '*.tofu.json')
@@ -154,13 +179,10 @@ _PATTERNS = ('*.tf', '*.tf.json', '*.tofu', '*.tofu.json')
 def all_terraform(root: str, git: bool) -> list[str]:
     """Every Terraform configuration file under ``root``: the tracked ones in git, else all (``.terraform`` skipped)."""
     if git:
-        import subprocess
-
         try:
-            out = subprocess.run(['git', '-C', root, 'ls-files', '-z', '--', *_PATTERNS],
-                                 capture_output=True, timeout=30, check=True).stdout
-        except (OSError, subprocess.SubprocessError):
-            return []
+            out = _git(root, 'ls-files', '--recurse-submodules', '-z', '--full-name', '--', *_PATTERNS, literal=False)
+        except GitError:
+            return []  # (the files' own git question has failed, and said so, already)
         return [os.path.join(root, p) for p in out.decode('utf-8', 'replace').split('\0') if p]
     found, _ = paths_from_args([root])
     return [p for p in found if kind_of(p) in ('tf', 'tfjson')]

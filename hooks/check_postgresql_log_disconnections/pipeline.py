@@ -98,11 +98,7 @@ class _Loader:
         todo = [d for d in directories if d not in self.tracked_dirs]
         if self.git_root is None or not todo:
             return
-        got = files.tracked(self.git_root, todo)
-        if got is None:  # git could not say: every file counts, as outside git
-            self.git_root = None
-            return
-        self.tracked |= got
+        self.tracked |= files.tracked(self.git_root, todo)  # GitError: never guess (fail closed)
         self.tracked_dirs.update(todo)
 
     def dir_files(self, directory: str) -> list[str]:
@@ -112,7 +108,8 @@ class _Loader:
         paths += [p for p in self.passed_in.get(directory, []) if p not in known]
         self.track([directory])
         if self.git_root is not None:
-            paths = [p for p in paths if p in self.tracked or p in self.passed]
+            real = os.path.realpath(directory)  # (git is asked about real paths: see files.tracked)
+            paths = [p for p in paths if os.path.join(real, os.path.basename(p)) in self.tracked or p in self.passed]
         return files.for_tool(sorted(paths), self.tool)
 
     def module(self, directory: str) -> Module:
@@ -280,7 +277,8 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     paths, errors = files.paths_from_args(args)
     report = Report(errors=list(errors))
     root = files.git_root(os.getcwd())
-    state = _Loader(root or os.getcwd(), root, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform')
+    git = root if root is not None and files.is_work_tree(root) else None  # (an empty .git only bounds the run)
+    state = _Loader(root or os.getcwd(), git, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform')
     shown = {files.display(p) for p in paths}
     report.files = sorted(shown)
 
@@ -299,7 +297,12 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     from check_postgresql_log_disconnections.texts import check_module
 
     root_inputs = _root_inputs(opts, state, report)
-    state.track(candidates)
+    try:
+        state.track(candidates)
+    except files.GitError as e:  # which files count is unknown: check nothing rather than guess
+        report.errors.extend(RunError(files.display(state.passed_in[d][0]), f'cannot ask git which files are '
+                                      f'tracked ({e}): not checked', kind='git') for d in candidates)
+        return report
     children = _called(state, candidates) if root_inputs.var_values else {}
     for d in candidates:
         if d in children:

@@ -54,7 +54,7 @@ class RunError:
     reason: str
     line: int = 0  # 0 when the error has no position ("cannot read")
     column: int = 0
-    kind: Literal['parse', 'read', 'limit', 'boundary', 'internal', 'plan'] = 'parse'  # plan: a --plan file
+    kind: Literal['parse', 'read', 'limit', 'boundary', 'internal', 'plan', 'git'] = 'parse'  # plan: a --plan file
 
 
 @dataclass(frozen=True)
