@@ -10,6 +10,7 @@ pipeline reports it as an internal error (a bug of ours, not of the input).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from check_postgresql_log_disconnections import lexer
@@ -180,51 +181,61 @@ class _Convert:
             if len(kids) == 1:
                 return self.expr(kids[0])
             return s.Unsupported('empty expression', sp)  # pragma: no cover
-        if kind in ('string',):
+        if kind == 'string':
             return self.string(rule)
-        if kind in ('int_lit', 'float_lit'):
-            text = str(self.tokens(rule)[0].value)
-            n = number(text)
-            return s.Unsupported(f'number {text[:20]} too large', sp) if n is None else s.Lit(n, sp)
-        if kind == 'literal_value':
-            word = str(self.tokens(rule)[0].value)
-            return s.Lit({'true': True, 'false': False}.get(word), sp)
-        if kind in ('heredoc_template', 'heredoc_template_trim'):
-            token = str(self.tokens(rule)[0].value)
-            early = early_marker(token)
-            if early:  # python-hcl2 read on past where Terraform closes it: what follows is lost
-                raise ParseError('heredoc closing marker followed by blanks: python-hcl2 reads past it '
-                                 '(remove the trailing blanks)', sp.line + early, 1)
-            if '${' in token or '%{' in token:
-                return s.Unsupported('heredoc with interpolation', sp)
-            return s.Lit(heredoc_value(token), sp)
         if kind == 'identifier':
             return s.Ref(str(self.tokens(rule)[0].value), sp)
+        if kind in ('for_tuple_expr', 'for_object_expr'):
+            return self.for_expr(rule, kind == 'for_object_expr', sp)
+        part = _PARTS.get(kind)
+        if part is None:
+            return s.Unsupported(kind, sp)
+        return part(self, rule, kind, kids, sp)
+
+    def literal(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+        """A number, ``true``/``false``/``null``, or a heredoc."""
+        token = str(self.tokens(rule)[0].value)
+        if kind in ('int_lit', 'float_lit'):
+            n = number(token)
+            return s.Unsupported(f'number {token[:20]} too large', sp) if n is None else s.Lit(n, sp)
+        if kind == 'literal_value':
+            return s.Lit({'true': True, 'false': False}.get(token), sp)
+        early = early_marker(token)
+        if early:  # python-hcl2 read on past where Terraform closes it: what follows is lost
+            raise ParseError('heredoc closing marker followed by blanks: python-hcl2 reads past it '
+                             '(remove the trailing blanks)', sp.line + early, 1)
+        if '${' in token or '%{' in token:
+            return s.Unsupported('heredoc with interpolation', sp)
+        return s.Lit(heredoc_value(token), sp)
+
+    def access(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+        """``a.b``, ``a[i]``, ``a.*.b`` / ``a[*].b``."""
+        obj, part = kids
         if kind == 'get_attr_expr_term':
-            obj, attr = kids
-            return s.GetAttr(self.expr(obj), self.name_of(self.rules(attr)[0]), sp)
+            return s.GetAttr(self.expr(obj), self.name_of(self.rules(part)[0]), sp)
         if kind == 'index_expr_term':
-            obj, idx = kids
-            return s.Index(self.expr(obj), self.index(idx), sp)
-        if kind in ('attr_splat_expr_term', 'full_splat_expr_term'):
-            obj, splat = kids
-            rest: list[tuple[str, s.Expr | str]] = []
-            for part in self.rules(splat):
-                if part.lark_name() == 'get_attr':
-                    rest.append(('attr', self.name_of(self.rules(part)[0])))
-                else:
-                    rest.append(('index', self.index(part)))
-            return s.Splat(self.expr(obj), tuple(rest), sp)
-        if kind == 'function_call':
-            idents = [k for k in kids if k.lark_name() == 'identifier']
-            name = '::'.join(self.name_of(i) for i in idents)
-            args_rule = [k for k in kids if k.lark_name() == 'arguments']
-            args: tuple[s.Expr, ...] = ()
-            expand = False
-            if args_rule:
-                args = tuple(self.expr(a) for a in self.rules(args_rule[0]))
-                expand = any(t.lark_name() == 'ELLIPSIS' for t in self.tokens(args_rule[0]))
-            return s.Call(name, args, expand, sp)
+            return s.Index(self.expr(obj), self.index(part), sp)
+        rest: list[tuple[str, s.Expr | str]] = []
+        for step in self.rules(part):
+            if step.lark_name() == 'get_attr':
+                rest.append(('attr', self.name_of(self.rules(step)[0])))
+            else:
+                rest.append(('index', self.index(step)))
+        return s.Splat(self.expr(obj), tuple(rest), sp)
+
+    def call(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+        idents = [k for k in kids if k.lark_name() == 'identifier']
+        name = '::'.join(self.name_of(i) for i in idents)
+        args_rule = [k for k in kids if k.lark_name() == 'arguments']
+        args: tuple[s.Expr, ...] = ()
+        expand = False
+        if args_rule:
+            args = tuple(self.expr(a) for a in self.rules(args_rule[0]))
+            expand = any(t.lark_name() == 'ELLIPSIS' for t in self.tokens(args_rule[0]))
+        return s.Call(name, args, expand, sp)
+
+    def operation(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+        """``c ? t : o``, ``a op b``, ``-a`` / ``!a``."""
         if kind == 'conditional':
             c, t, o = kids
             return s.Cond(self.expr(c), self.expr(t), self.expr(o), sp)
@@ -232,23 +243,20 @@ class _Convert:
             left, term = kids[0], kids[1]
             op_rule, right = self.rules(term)
             return s.BinOp(str(self.tokens(op_rule)[0].value), self.expr(left), self.expr(right), sp)
-        if kind == 'unary_op':
-            op, operand = str(self.tokens(rule)[0].value), self.expr(kids[0])
-            if op == '-' and isinstance(operand, s.Lit) and isinstance(operand.value, (int, float)) \
-                    and not isinstance(operand.value, bool):
-                return s.Lit(-operand.value, sp)  # `-1` is a literal: --fix may rewrite it
-            return s.UnOp(op, operand, sp)
+        op, operand = str(self.tokens(rule)[0].value), self.expr(kids[0])
+        if op == '-' and isinstance(operand, s.Lit) and isinstance(operand.value, (int, float)) \
+                and not isinstance(operand.value, bool):
+            return s.Lit(-operand.value, sp)  # `-1` is a literal: --fix may rewrite it
+        return s.UnOp(op, operand, sp)
+
+    def collection(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
         if kind == 'tuple':
             return s.TupleExpr(tuple(self.expr(k) for k in kids), sp)
-        if kind == 'object':
-            items = []
-            for elem in kids:
-                key_rule, value_rule = self.rules(elem)
-                items.append((self.object_key(key_rule), self.expr(value_rule)))
-            return s.ObjectExpr(tuple(items), sp)
-        if kind in ('for_tuple_expr', 'for_object_expr'):
-            return self.for_expr(rule, kind == 'for_object_expr', sp)
-        return s.Unsupported(kind, sp)
+        items = []
+        for elem in kids:
+            key_rule, value_rule = self.rules(elem)
+            items.append((self.object_key(key_rule), self.expr(value_rule)))
+        return s.ObjectExpr(tuple(items), sp)
 
     def index(self, rule: Any) -> s.Expr:
         if rule.lark_name() == 'short_index':
@@ -305,3 +313,14 @@ class _Convert:
         if all(isinstance(p, str) for p in parts):
             return s.Lit(''.join(p for p in parts if isinstance(p, str)), sp, quoted=True)
         return s.Template(tuple(parts), sp)
+
+
+_PARTS: dict[str, Callable[[_Convert, Any, str, list[Any], s.Span], s.Expr]] = {
+    **dict.fromkeys(('int_lit', 'float_lit', 'literal_value', 'heredoc_template', 'heredoc_template_trim'),
+                    _Convert.literal),
+    **dict.fromkeys(('get_attr_expr_term', 'index_expr_term', 'attr_splat_expr_term', 'full_splat_expr_term'),
+                    _Convert.access),
+    'function_call': _Convert.call,
+    **dict.fromkeys(('conditional', 'binary_op', 'unary_op'), _Convert.operation),
+    **dict.fromkeys(('tuple', 'object'), _Convert.collection),
+}

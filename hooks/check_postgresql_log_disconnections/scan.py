@@ -169,9 +169,9 @@ def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, i
             skeleton.append(text[pos:tok.start])
         pos = tok.end
         kind = tok.kind
+        if kind in ('template', 'escape', 'escaped_template') and not _string_token_agrees(text, tok, limit):
+            return None
         if kind in ('open', 'template'):
-            if kind == 'template' and text[tok.start:tok.end - 1] not in ('$', '%'):
-                return None
             depth += 1
             if depth > deepest:
                 deepest = depth
@@ -198,23 +198,26 @@ def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, i
             if not stack:  # the heredoc took the newline that ends the attribute
                 skeleton.append('"')
                 return None if _JUXTAPOSED.search(''.join(skeleton)) else (pos, deepest)
-        elif kind == 'escape':
-            if text[tok.start + 1] == '\r':
-                return None
-        elif kind == 'escaped_template':
-            # python-hcl2 reads the escape up to the next `}`; Terraform reads `${` only:
-            # they agree unless a quote or newline is in between.
-            close = text.find('}', pos, limit)
-            if text[tok.start:pos - 1] not in ('$$', '%%') or close < 0 or '"' in text[pos:close] \
-                    or '\n' in text[pos:close]:
-                return None
-        elif kind != 'quote':  # lexer.DOUBTFUL
+        elif kind in lexer.DOUBTFUL:
             return None
         at_top = not stack
     if stack:
         return None
     skeleton.append(text[pos:limit])
     return (limit, deepest) if _ends(text, limit, comments, skeleton) else None
+
+
+def _string_token_agrees(text: str, tok: lexer.Token, limit: int) -> bool:
+    """Whether python-hcl2 reads this token of a quoted string as Terraform does."""
+    if tok.kind == 'escape':
+        return text[tok.start + 1] != '\r'
+    run = text[tok.start:tok.end - 1]
+    if tok.kind == 'template':
+        return run in ('$', '%')
+    # python-hcl2 reads the escape up to the next `}`; Terraform reads `${` only:
+    # they agree unless a quote or newline is in between.
+    close = text.find('}', tok.end, limit)
+    return run in ('$$', '%%') and close >= 0 and '"' not in text[tok.end:close] and '\n' not in text[tok.end:close]
 
 
 def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[str]) -> bool:

@@ -157,7 +157,9 @@ def parse_tfvars(text: str, path: str) -> s.Body:
         raise hcl.ParseError('JSON too deeply nested') from None
 
 
-class _Reader:
+class _JsonReader:
+    """JSON text -> a tree of ``_JsonNode`` with offsets; positions and errors in the file."""
+
     def __init__(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
@@ -221,24 +223,8 @@ class _Reader:
                     if c == '{':
                         i = self.key(i, keys)
                     continue
-            elif c == '"':
-                node, i = self.string(i)
-            elif c == '-' or '0' <= c <= '9':
-                m = _NUMBER.match(text, i)
-                if m is None:
-                    raise self.error('invalid number', i)
-                node = _JsonNode('scalar', i, m.end(), number(m.group()))
-                if node.value is None:
-                    raise self.error('number too large', i)
-                i = m.end()
             else:
-                for word, value in (('true', True), ('false', False), ('null', None)):
-                    if text.startswith(word, i):
-                        node = _JsonNode('scalar', i, i + len(word), value)
-                        i += len(word)
-                        break
-                else:
-                    raise self.error(f'unexpected {self.found(i)}', i)
+                node, i = self.scalar(i)
             while True:  # attach the finished value, closing the containers it completes
                 i = self.ws(i)
                 if not stack:
@@ -262,6 +248,25 @@ class _Reader:
                     continue
                 raise self.error(f"expected ',' or {close!r}, found {self.found(i)}", i)
 
+    def scalar(self, i: int) -> tuple[_JsonNode, int]:
+        """A string, number, ``true``, ``false`` or ``null`` at ``i``, and the offset past it."""
+        text = self.text
+        c = text[i]
+        if c == '"':
+            return self.string(i)
+        if c == '-' or '0' <= c <= '9':
+            m = _NUMBER.match(text, i)
+            if m is None:
+                raise self.error('invalid number', i)
+            node = _JsonNode('scalar', i, m.end(), number(m.group()))
+            if node.value is None:
+                raise self.error('number too large', i)
+            return node, m.end()
+        for word, value in (('true', True), ('false', False), ('null', None)):
+            if text.startswith(word, i):
+                return _JsonNode('scalar', i, i + len(word), value), i + len(word)
+        raise self.error(f'unexpected {self.found(i)}', i)
+
     def key(self, i: int, keys: list[_JsonNode]) -> int:
         if i >= len(self.text) or self.text[i] != '"':
             raise self.error(f'expected a property name in double quotes, found {self.found(i)}', i)
@@ -279,7 +284,9 @@ class _Reader:
             raise self.error(e.msg.lower(), e.pos) from None
         return _JsonNode('string', i, end, value), end
 
-    # --- blocks ---
+
+class _Reader(_JsonReader):
+    """The JSON tree -> ``syntax`` nodes, by Terraform's JSON mapping (see the module docstring)."""
 
     def objects(self, node: _JsonNode, what: str) -> list[_JsonNode]:
         """A body or label level: an object, or an array of objects."""
