@@ -25,3 +25,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks
+
+# a short run of the long fuzzer (python -m testing.fuzz --help for longer ones)
+fuzz: $(BIN)/.installed
+	$(BIN)/python -m testing.fuzz --count 200 --jobs 2

@@ -39,13 +39,14 @@ class _Pending:
 class Module:
     """What one directory declares, as far as the rule is concerned.
 
-    Resources of the four PostgreSQL types are parsed when the module is loaded;
-    variables, locals and module calls are parsed when evaluation first asks for
-    them (``variable``, ``local``, ``calls``), so a module with hundreds of
-    variables pays only for the ones a configuration uses.
+    Configuration resources are parsed when the module is loaded; server
+    resources, variables, locals and module calls when something first asks for
+    them (``servers`` for ``--require-explicit``, ``variable``, ``local``,
+    ``calls``), so a module with hundreds of variables pays only for the ones a
+    configuration uses.
     """
 
-    directory: str  # absolute
+    directory: str  # absolute (``texts.check_texts``: relative to its sources)
     sources: dict[str, Source] = field(default_factory=dict)  # display path -> source
     variables: dict[str, s.Block] = field(default_factory=dict)  # parsed so far
     locals: dict[str, s.Attribute] = field(default_factory=dict)  # parsed so far

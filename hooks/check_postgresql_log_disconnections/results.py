@@ -1,7 +1,8 @@
 """What a run produces: one ``Result`` per resource instance judged, plus run errors.
 
-Every later step (suppressions, report formats, ``--fix``) reads these and
-nothing upstream of them.
+The later steps (suppressions, report formats, ``--fix``) work on these; of the
+steps upstream, only ``--fix`` reads anything again: the files it rewrites
+(``files.read``), to check each literal is still the one that was judged.
 """
 from __future__ import annotations
 
