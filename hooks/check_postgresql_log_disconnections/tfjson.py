@@ -340,37 +340,26 @@ class _Reader(_JsonReader):
 
     def literal(self, node: _JsonNode) -> s.Expr:
         """A JSON value taken literally (tfvars, variable defaults): strings are not templates."""
-        sp = self.node_span(node)
-        if node.kind == 'string':
-            return s.Lit(node.value, sp, quoted=True)
-        if node.kind == 'scalar':
-            return s.Lit(node.value, sp)
-        if node.kind == 'array':
-            items: list[s.Expr] = []
-            for item in node.items:
-                items.append(self.literal(item))
-            return s.TupleExpr(tuple(items), sp)
-        pairs: list[tuple[s.Expr, s.Expr]] = []
-        for k, v in node.pairs:
-            pairs.append((s.Lit(k.value, self.node_span(k), quoted=True), self.literal(v)))
-        return s.ObjectExpr(_last_key_wins(pairs), sp)
+        return self._value(node, self.literal, self._quoted)
 
     def expr(self, node: _JsonNode) -> s.Expr:
         """A JSON value in an expression position: strings are templates."""
+        return self._value(node, self.expr, self.template)
+
+    def _quoted(self, node: _JsonNode) -> s.Expr:
+        return s.Lit(node.value, self.node_span(node), quoted=True)
+
+    def _value(self, node: _JsonNode, inner: Callable[[_JsonNode], s.Expr],
+               string: Callable[[_JsonNode], s.Expr]) -> s.Expr:
+        """``node`` with ``string`` reading its strings and object keys, ``inner`` its elements and values."""
         sp = self.node_span(node)
         if node.kind == 'string':
-            return self.template(node)
+            return string(node)
         if node.kind == 'scalar':
             return s.Lit(node.value, sp)
         if node.kind == 'array':
-            items: list[s.Expr] = []
-            for item in node.items:
-                items.append(self.expr(item))
-            return s.TupleExpr(tuple(items), sp)
-        pairs: list[tuple[s.Expr, s.Expr]] = []
-        for k, v in node.pairs:
-            pairs.append((self.template(k), self.expr(v)))
-        return s.ObjectExpr(_last_key_wins(pairs), sp)
+            return s.TupleExpr(tuple(inner(item) for item in node.items), sp)
+        return s.ObjectExpr(_last_key_wins([(string(k), inner(v)) for k, v in node.pairs]), sp)
 
     def static(self, node: _JsonNode) -> s.Expr:
         """A string holding a bare expression (``"aws.west"``, ``"list(string)"``), or an array of them."""
