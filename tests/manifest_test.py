@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from check_postgresql_log_disconnections import files
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,11 +37,14 @@ def test_manifest_patterns(path: str, taken: bool) -> None:
     m = _manifest()
     matched = re.search(m['files'], path) is not None and re.search(m['exclude'], path) is None
     assert matched is taken
+    # --pre-commit reads every name the manifest passes as a file: kind_of must take each one
+    assert (re.search(m['files'], path) is not None) is (files.kind_of(path) is not None)
 
 
 def test_manifest_entry_is_the_console_script() -> None:
     m = _manifest()
-    assert m['id'] == m['entry'] == 'check-postgresql-log-disconnections'
+    # --pre-commit: the file names pre-commit appends after the args are never options
+    assert m['entry'] == f'{m["id"]} --pre-commit' == 'check-postgresql-log-disconnections --pre-commit'
     assert 'check-postgresql-log-disconnections = check_postgresql_log_disconnections._main:main' in (
         ROOT / 'setup.cfg').read_text()
 

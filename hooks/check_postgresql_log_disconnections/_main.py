@@ -8,16 +8,27 @@ checks again) and prints: ``Fixing PATH`` lines, then ``render.render``'s report
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
-from check_postgresql_log_disconnections import pipeline, render
+from check_postgresql_log_disconnections import files, pipeline, render
+
+PROG = 'check-postgresql-log-disconnections'
+# How the manifest's entry calls the hook. pre-commit runs entry + the configured
+# args + file names, with no `--` before the file names, and a committed file
+# named `--output=main.tf` would otherwise be an option.
+PRE_COMMIT = '--pre-commit'
 
 
 def _var(text: str) -> tuple[str, str]:
     name, sep, value = text.partition('=')
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f'expected NAME=VALUE, got {text!r}')
+    problem = pipeline.var_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f'{name.strip()}: {problem}')
     return name.strip(), value
 
 
@@ -29,9 +40,44 @@ class _Ordered(argparse.Action):
         setattr(namespace, self.dest, [*getattr(namespace, self.dest), (self.const, values)])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def files_after_options(items: list[str], takes_value: frozenset[str] = frozenset()) -> list[str]:
+    """pre-commit's argv after ``--pre-commit`` -> the same with ``--`` where the configured options end.
+
+    The options end at the first item that is not an option or an option's
+    value (an option in ``takes_value`` takes the next item): an item that
+    does not start with ``-``, or that names a Terraform file (``.tf``,
+    ``.tofu``, ``.tfvars``, ``.json`` of those), which is always a file here.
+    Raises ``ValueError`` for what cannot be told apart: an option-like item
+    that is also a file in this directory, and a missing file named like an
+    option (pre-commit passes only files that exist, so that is an option
+    whose value ends in ``.tf``...: give the value as its own item).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if item == '--':
+            return out + items[i:]
+        if not item.startswith('-') or files.kind_of(item):
+            break
+        if os.path.lexists(item):
+            raise ValueError(f'{item}: an option, and also a file in this directory; rename the file')
+        out.append(item)
+        if item in takes_value and i + 1 < len(items):
+            out.append(items[i + 1])
+            i += 1
+        i += 1
+    for name in items[i:]:
+        if name.startswith('-') and not os.path.lexists(name):
+            raise ValueError(f'{name}: no such file; under pre-commit a name ending in .tf, .tofu, .tfvars or '
+                             '.tfvars.json is always a file: give an option its value as a separate item '
+                             '([--var-file, prod.tfvars])')
+    return [*out, '--', *items[i:]]
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='check-postgresql-log-disconnections',
+        prog=PROG, allow_abbrev=False,  # `--out=main.tf` is a file name, never `--output`
         description='Block Terraform that sets Azure PostgreSQL log_disconnections to anything but "on".',
     )
     parser.add_argument('filenames', nargs='*', help='Terraform files or directories (directories are walked)')
@@ -53,25 +99,77 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
     parser.add_argument('--plan', dest='plans', action='append', default=[], metavar='FILE',
                         help='judge the JSON of "terraform show -json PLANFILE" (repeatable; - reads stdin)')
-    args = parser.parse_args(argv)
+    parser.add_argument(PRE_COMMIT, action='store_true',
+                        help='first, as the pre-commit manifest passes it: after the options, every item ending '
+                             'in .tf, .tofu, .tfvars or .tfvars.json is a file name, whatever it looks like')
+    return parser
+
+
+def _takes_value(parser: argparse.ArgumentParser) -> frozenset[str]:
+    return frozenset(s for a in parser._actions if a.nargs != 0 for s in a.option_strings)
+
+
+def _say(text: str, stream: TextIO) -> bool:
+    """Write ``text``; False when the stream is gone (``| head -c1``). Never raises for an encoding."""
+    try:
+        try:
+            stream.write(text)
+        except UnicodeEncodeError:  # a strict non-UTF-8 stream: escape what it cannot take
+            encoding = stream.encoding or 'utf-8'
+            stream.write(text.encode(encoding, 'backslashreplace').decode(encoding))
+        stream.flush()
+    except BrokenPipeError:
+        _silence(stream)
+        return False
+    return True
+
+
+def _silence(stream: TextIO) -> None:
+    # a closed pipe: the flush at exit must not print "Exception ignored ... BrokenPipeError"
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _error(text: str, code: int = 1) -> int:
+    _say(f'{PROG}: {render.printable(text)}\n', sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    items = list(sys.argv[1:] if argv is None else argv)
+    if items[:1] == [PRE_COMMIT]:
+        try:
+            items = [PRE_COMMIT, *files_after_options(items[1:], _takes_value(parser))]
+        except ValueError as e:
+            parser.error(render.printable(str(e)))
+    args = parser.parse_args(items)
     if args.fix and args.plans:
         parser.error('--fix cannot be combined with --plan (fix the files, then plan again)')
+    try:
+        os.getcwd()
+    except OSError as e:
+        return _error(f'cannot use the working directory: {e.strerror or e}')
+    return _run(args)
 
+
+def _run(args: argparse.Namespace) -> int:
     opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans,
                             tool=args.tool, fix=args.fix)
     result = pipeline.run(args.filenames, opts)
-    if args.format == 'text':  # JSON and SARIF list the fixed files in the document
-        for path in result.fixed:
-            print(f'Fixing {path}')
+    if args.format == 'text' and result.fixed:  # JSON and SARIF list the fixed files in the document
+        _say(''.join(render.fixing(path) for path in result.fixed), sys.stdout)
     text = render.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
+    code = render.exit_code(result, unresolved=args.unresolved)
     if args.output:
-        try:
-            with open(args.output, 'w', encoding='utf-8') as f:
-                f.write(text)
+        try:  # all or nothing: a report cut short is worse than none
+            files.write_atomically(args.output, text.encode('utf-8', 'backslashreplace'))
         except OSError as e:
-            print(f'{args.output}: cannot write: {e.strerror or e}', file=sys.stderr)
-            return 2
-    elif text:
-        sys.stdout.write(text)
-    return render.exit_code(result, unresolved=args.unresolved)
-
+            return _error(f'{args.output}: cannot write: {e.strerror or e}', 2)
+    elif text and not _say(text, sys.stdout):
+        return _error('cannot write the report: standard output was closed')
+    return code

@@ -5,8 +5,11 @@ line endings are kept, so ``--fix`` can write back every byte it did not change.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import stat
+import tempfile
 from dataclasses import dataclass
 
 from check_postgresql_log_disconnections.results import RunError
@@ -94,21 +97,57 @@ def display(path: str) -> str:
     return path if rel.startswith('..') else rel
 
 
+_SPECIAL = ((stat.S_ISFIFO, 'named pipe'), (stat.S_ISCHR, 'character device'), (stat.S_ISBLK, 'block device'),
+            (stat.S_ISSOCK, 'socket'))
+
+
+def not_regular(mode: int) -> str | None:
+    """Why a file of this mode is never opened ('not a regular file (named pipe)'), None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return 'is a directory'
+    kind = next((name for test, name in _SPECIAL if test(mode)), 'special file')
+    return f'not a regular file ({kind})'
+
+
+def read_bytes(path: str) -> bytes | str:
+    """The bytes of a regular file of at most ``MAX_FILE_BYTES``, or why not.
+
+    A FIFO, device or socket is never opened (opening a FIFO blocks until a
+    writer comes; a device never ends): ``stat`` says what the path is first,
+    the open does not block (``O_NONBLOCK``) and ``fstat`` on the open file
+    checks again, in case the path was swapped in between. The read is capped
+    whatever the size said.
+    """
+    try:
+        why = not_regular(os.stat(path).st_mode)
+        if why is not None:
+            return why
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_BINARY', 0))
+        with open(fd, 'rb') as f:
+            st = os.fstat(fd)
+            why = not_regular(st.st_mode)
+            if why is not None:
+                return why
+            if st.st_size > MAX_FILE_BYTES:
+                return f'file too large ({st.st_size} bytes > {MAX_FILE_BYTES})'
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        return e.strerror or str(e)
+    if len(data) > MAX_FILE_BYTES:  # it grew after fstat
+        return f'file too large (more than {MAX_FILE_BYTES} bytes)'
+    return data
+
+
 def read(path: str) -> Source | RunError:
     shown = display(path)
     kind = kind_of(path) or 'tf'
-    try:
-        if os.path.islink(path) and not os.path.exists(path):
-            return RunError(shown, 'broken symbolic link', kind='read')
-        if os.path.isdir(path):
-            return RunError(shown, 'is a directory', kind='read')
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return RunError(shown, f'file too large ({size} bytes > {MAX_FILE_BYTES})', kind='read')
-        with open(path, 'rb') as f:
-            data = f.read()
-    except OSError as e:
-        return RunError(shown, e.strerror or str(e), kind='read')
+    if os.path.islink(path) and not os.path.exists(path):
+        return RunError(shown, 'broken symbolic link', kind='read')
+    data = read_bytes(path)
+    if isinstance(data, str):
+        return RunError(shown, data, kind='read')
     if b'\0' in data:
         return RunError(shown, 'binary file (NUL bytes)', kind='read')
     bom = data.startswith(b'\xef\xbb\xbf')
@@ -118,6 +157,46 @@ def read(path: str) -> Source | RunError:
         line = data[:e.start].count(b'\n') + 1
         return RunError(shown, f'not UTF-8 (byte 0x{data[e.start]:02x} at line {line})', kind='read')
     return Source(shown, text, bom, kind)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data``: all or nothing (a temporary file beside it, ``fsync``, rename).
+
+    An existing file keeps its mode and (when allowed) its owner; a new one gets
+    the usual mode (0666 less the umask). A symbolic link is replaced, never
+    written through.
+    """
+    try:
+        st: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    directory = os.path.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if st is not None and stat.S_ISREG(st.st_mode):
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            if hasattr(os, 'chown'):
+                with contextlib.suppress(PermissionError):
+                    os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # best effort: make the rename durable
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
 
 def git_root(start: str) -> str | None:

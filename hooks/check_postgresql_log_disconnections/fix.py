@@ -13,11 +13,9 @@ across processes, and only the process given a file may rewrite it.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
-import tempfile
 
 from check_postgresql_log_disconnections import files, lexer, rule
 from check_postgresql_log_disconnections.results import Note, Report, Result
@@ -149,31 +147,36 @@ def _still_there(text: str, sp: Span, value: object) -> bool:
     return True
 
 
-def _write(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping its mode and (when allowed) its owner."""
+def _write(path: str, old: bytes, new: bytes) -> str | None:
+    """Write ``new`` over ``path``, which held ``old`` when it was checked; why not, or None when written.
+
+    A read-only file is not written: its mode says so. A file with several hard
+    links is rewritten in place, so every name sees the fix (a rename would
+    leave the other names with the old text); everything else is replaced
+    atomically (a temporary file, ``fsync``, rename), keeping its mode.
+    """
     st = os.lstat(path)
-    directory = os.path.dirname(path) or '.'
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if hasattr(os, 'chown'):
-            with contextlib.suppress(PermissionError):
-                os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError, AttributeError):  # best effort: make the rename durable
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    if not st.st_mode & 0o222:
+        return f'{path} is read-only; make it writable to let --fix rewrite it'
+    if st.st_nlink > 1:
+        return _write_in_place(path, st, old, new)
+    files.write_atomically(path, new)
+    return None
+
+
+def _write_in_place(path: str, st: os.stat_result, old: bytes, new: bytes) -> str | None:
+    flags = os.O_RDWR | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_BINARY', 0)
+    with open(os.open(path, flags), 'r+b') as f:
+        now = os.fstat(f.fileno())
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(now.st_mode) \
+                or f.read(len(old) + 1) != old:  # the atomic check: still the file and the bytes judged
+            return f'{path} changed while it was being checked; run the hook again'
+        f.seek(0)
+        f.write(new)
+        f.truncate()
+        f.flush()
+        os.fsync(f.fileno())
+    return None
 
 
 def _fix_file(path: str, spans: list[Span], expected: dict[tuple[str, int, int], object]) -> Note | bool:
@@ -200,11 +203,12 @@ def _fix_file(path: str, spans: list[Span], expected: dict[tuple[str, int, int],
         return note(f'not fixed: {e}')
     if new == src.text:
         return False
+    bom = _BOM if src.bom else b''
     try:
-        _write(path, (_BOM if src.bom else b'') + new.encode('utf-8'))
+        why = _write(path, bom + src.text.encode('utf-8'), bom + new.encode('utf-8'))
     except OSError as e:
-        return note(f'not fixed: cannot write {path}: {e.strerror or e}')
-    return True
+        why = f'cannot write {path}: {e.strerror or e}'
+    return True if why is None else note(f'not fixed: {why}')
 
 
 def apply(report: Report) -> list[str]:

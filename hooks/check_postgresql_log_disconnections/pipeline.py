@@ -10,6 +10,7 @@ blocked and ``pre-commit run --all-files`` prints each finding once.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -152,7 +153,10 @@ def _sources_may_configure(sources: list[files.Source], child: Callable[[str], b
 
 
 def _cli_value(text: str) -> Value:
-    """``--var name=VALUE``: HCL for a list or map, as Terraform does, else a plain string."""
+    """``--var name=VALUE``: HCL for a list or map, as Terraform does, else a plain string.
+
+    Raises ``EvalError`` for a value Terraform rejects (``[1][5]``).
+    """
     from check_postgresql_log_disconnections import hcl
     from check_postgresql_log_disconnections.evaluate import evaluate
     from check_postgresql_log_disconnections.instances import Constant
@@ -167,6 +171,29 @@ def _cli_value(text: str) -> Value:
     return Val(text)
 
 
+def var_problem(text: str) -> str | None:
+    """Why ``--var NAME=TEXT`` is a value Terraform rejects, or None (checked with the arguments)."""
+    if not text.lstrip().startswith(('{', '[')):
+        return None  # a plain string: nothing to parse
+    from check_postgresql_log_disconnections.values import EvalError
+
+    try:
+        _cli_value(text)
+    except EvalError as e:
+        return f'invalid value: {e.reason}'
+    return None
+
+
+def _constant(name: str, compute: Callable[[], Value]) -> Value:
+    """A --var or --var-file value; one Terraform rejects is unverified with why, as a tfvars line is."""
+    from check_postgresql_log_disconnections.values import EvalError, Unknown
+
+    try:
+        return compute()
+    except EvalError as e:
+        return Unknown(f'var.{name}: Terraform would fail: {e.reason}')
+
+
 def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
     from check_postgresql_log_disconnections import modules
     from check_postgresql_log_disconnections.evaluate import evaluate
@@ -176,7 +203,7 @@ def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
     for kind, arg in opts.inputs:
         if kind == 'var':
             name, text = cast('tuple[str, str]', arg)
-            root_inputs.var_values[name] = _cli_value(text)
+            root_inputs.var_values[name] = _constant(name, functools.partial(_cli_value, text))
             continue
         path = str(arg)
         ap = os.path.abspath(path)
@@ -192,7 +219,7 @@ def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
         attrs = modules.parse_tfvars(src, errors)
         report.errors.extend(errors)
         for name, attr in (attrs or {}).items():
-            root_inputs.var_values[name] = evaluate(attr.expr, Constant())
+            root_inputs.var_values[name] = _constant(name, functools.partial(evaluate, attr.expr, Constant()))
     return root_inputs
 
 

@@ -124,7 +124,18 @@ def _sort_key_any(value: Json) -> str:
 def _printable(text: str) -> str:
     # json.dumps escapes C0 controls; escape the rest of what a terminal would
     # act on (bidi overrides, line separators...) so one finding is one line.
+    # A file name that is not UTF-8 holds surrogates: they are escaped too.
     return ''.join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
+def printable(text: str) -> str:
+    """``text`` (a path, a message) as one line with no control characters: what every printed line uses."""
+    return _printable(text)
+
+
+def fixing(path: str) -> str:
+    """The line ``--fix`` prints for a file it rewrote."""
+    return f'Fixing {_printable(path)}\n'
 
 
 def show_value(value: object) -> str:
@@ -135,10 +146,10 @@ def show_value(value: object) -> str:
 def _origin_text(result: Result) -> str:
     parts = []
     if result.origin is not None:
-        what = f', {result.origin_what}' if result.origin_what else ''
-        parts.append(f' (value from {result.origin.path}:{result.origin.line}{what})')
+        what = f', {_printable(result.origin_what)}' if result.origin_what else ''
+        parts.append(f' (value from {_printable(result.origin.path)}:{result.origin.line}{what})')
     for call in result.callers:
-        parts.append(f' (module call at {call.path}:{call.line})')
+        parts.append(f' (module call at {_printable(call.path)}:{call.line})')
     if result.view:
         parts.append(f' ({result.view})')
     return ''.join(parts)
@@ -194,6 +205,7 @@ def _error_message(error: RunError) -> str:
 
 
 def _where(path: str, line: int, column: int) -> str:
+    path = _printable(path)  # a directory named 'x.tf:1:1: note: all good' + newline forges no line
     if line <= 0:
         return path
     if column <= 0:
