@@ -102,3 +102,31 @@ def test_all_files_reports_each_finding_once(repo: Path, env: dict[str, str]) ->
     assert out.returncode == 1
     findings = re.findall(r'^(m\d\d/main\.tf):5:25: ', out.stdout, re.M)
     assert sorted(findings) == [f'm{i:02d}/main.tf' for i in range(12)]
+
+
+OTHER = 'resource "azurerm_resource_group" "g" {\n  name = "x"\n}\n'
+
+
+@pytest.mark.parametrize('args', ('', '\n        args: [--var-file, prod.tfvars, --unresolved, fail]'))
+def test_file_names_that_look_like_options_are_files(repo: Path, env: dict[str, str],
+                                                      tmp_path_factory: pytest.TempPathFactory, args: str) -> None:
+    """`--` sorts first in `git ls-files`; pre-commit passes names after the args without `--`."""
+    outside = tmp_path_factory.mktemp('outside') / 'report.tf'
+    names = ['--output=main.tf', '--out=main.tf', '--var=log_disconnections={tf="on"}.tf', '--var-file=main.tf',
+             f'--output={outside}']
+    (repo / 'main.tf').write_text(BAD)
+    (repo / 'variables.tf').write_text(VARIABLES % ('on' if args else 'off'))
+    (repo / 'prod.tfvars').write_text('log_disconnections = "off"\n')
+    for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(OTHER)
+    config = repo / '.pre-commit-config.yaml'
+    config.write_text(config.read_text() + args + '\n')
+    _git(repo, 'add', '-A', env=env)
+    _git(repo, 'commit', '-q', '-m', 'odd names', '--no-verify', env=env)
+    out = subprocess.run([PRE_COMMIT, 'run', '--all-files'], cwd=repo, env=env, capture_output=True, text=True)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert 'main.tf:5:25: azurerm_postgresql_configuration.audit: log_disconnections is "off"' in out.stdout
+    assert (repo / 'main.tf').read_text() == BAD
+    assert not outside.exists()
+    assert _git(repo, 'status', '--porcelain', env=env).stdout == ''  # nothing written, nothing added
