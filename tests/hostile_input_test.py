@@ -214,43 +214,6 @@ def test_not_regular(mode: int, why: str | None) -> None:
 # --- no traceback, nothing half-written -----------------------------------------------------------------
 
 UNVERIFIED = f'main.tf:9:25: unverified: azurerm_postgresql_configuration.cfg: value cannot be determined: {{}} {ID}'
-TOO_LARGE = 'a number beyond 1.8e308 is not evaluated'
-
-
-@pytest.mark.parametrize(('var', 'reason'), (
-    ('x=[1e400 + 1]', TOO_LARGE),
-    ('x=[1e308 * 1e308]', TOO_LARGE),
-    ('x=[1' + '0' * 5000 + ']', TOO_LARGE),
-))
-def test_numbers_past_a_float_are_unverified(repo: Path, capsys: pytest.CaptureFixture[str], var: str,
-                                             reason: str) -> None:
-    (repo / 'main.tf').write_text(MAIN.replace('var.x', 'var.x[0]'))
-    assert main(['--unresolved=fail', '--var', var, 'main.tf']) == 1
-    assert capsys.readouterr().out == UNVERIFIED.format(reason) + '\n'
-
-
-@pytest.mark.parametrize(('name', 'text'), (
-    ('nan.tfvars', 'x = 1e400 - 1e400\n'),
-    ('squared.tfvars', 'x = ((1e308 * 1e308) * (1e308 * 1e308)) * ((1e308 * 1e308) * (1e308 * 1e308))\n'),
-    ('big.tfvars.json', '{"x": 1' + '0' * 5000 + '}\n'),
-    ('terraform.tfvars.json', '{"x": 1' + '0' * 5000 + '}\n'),
-    ('terraform.tfvars', 'x = 1' + '0' * 5000 + '\n'),
-))
-def test_numbers_past_a_float_in_tfvars_are_unverified(repo: Path, capsys: pytest.CaptureFixture[str], name: str,
-                                                       text: str) -> None:
-    (repo / name).write_text(text)
-    argv = [] if name.startswith('terraform.') else ['--var-file', name]
-    assert main(['--unresolved=fail', *argv, 'main.tf']) == 1
-    assert capsys.readouterr().out == UNVERIFIED.format(TOO_LARGE) + '\n'
-
-
-def test_a_squared_local_chain_is_unverified(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / 'main.tf').write_text(MAIN.replace('var.x', 'local.d') + 'locals {\n  a = 1e308 * 1e308\n'
-                                  '  b = local.a * local.a\n  c = local.b * local.b\n  d = local.c * local.c\n}\n')
-    assert main(['--unresolved=fail', 'main.tf']) == 1
-    assert capsys.readouterr().out == UNVERIFIED.format(TOO_LARGE) + '\n'
-
-
 @pytest.mark.parametrize(('var', 'message'), (
     ('x=[1][5]', 'x: invalid value: expression[5]: index 5 out of range'),
     ('x={a = 1}.b', "x: invalid value: expression.b: no attribute 'b'"),
