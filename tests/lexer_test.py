@@ -7,7 +7,7 @@ from check_postgresql_log_disconnections import lexer
 
 
 def kinds(text: str, stack: list[str] | None = None, *, detail: bool = True) -> list[tuple[str, str]]:
-    return [(t.kind, text[t.start:t.end]) for t in lexer.tokens(text, 0, None, stack, detail=detail)]
+    return [(kind, text[start:end]) for kind, start, end, _ in lexer.tokens(text, 0, None, stack, detail=detail)]
 
 
 @pytest.mark.parametrize(('text', 'want'), (

@@ -91,14 +91,14 @@ def read(path: str) -> tuple[str, dict[str, Json] | RunError]:
         return shown, RunError(shown, e.strerror or str(e), kind='read')
     if len(data) > MAX_BYTES:
         return shown, RunError(shown, _too_large(len(data)), kind='read')
-    return shown, parse(data, shown)
+    return shown, plan_document(data, shown)
 
 
 def _too_large(size: int) -> str:
     return f'plan JSON too large ({size} bytes > {MAX_BYTES})'
 
 
-def parse(data: bytes, shown: str) -> dict[str, Json] | RunError:
+def plan_document(data: bytes, shown: str) -> dict[str, Json] | RunError:
     """The plan document, checked to be one (UTF-8/16/32 as JSON allows: PowerShell writes UTF-16)."""
     try:
         doc = json.loads(data, object_hook=_prune)

@@ -149,6 +149,9 @@ def chunks(text: str) -> list[Chunk] | None:
         pos = end
 
 
+_STRING_CHECKED = frozenset({'template', 'escape', 'escaped_template'})
+
+
 def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, int] | None:
     """Lex code from ``pos``; return (end, deepest nesting) or None.
 
@@ -164,36 +167,35 @@ def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, i
     skeleton: list[str] = []
     comments: list[tuple[int, int]] = []
     at_top = not stack
-    for tok in lexer.tokens(text, pos, limit, stack, detail=False):
+    for kind, start, pos_after, heredoc in lexer.tokens(text, pos, limit, stack, detail=False):
         if at_top:
-            skeleton.append(text[pos:tok.start])
-        pos = tok.end
-        kind = tok.kind
-        if kind in ('template', 'escape', 'escaped_template') and not _string_token_agrees(text, tok, limit):
+            skeleton.append(text[pos:start])
+        pos = pos_after
+        if kind in _STRING_CHECKED and not _string_token_agrees(text, kind, start, pos, limit):
             return None
         if kind in ('open', 'template'):
             depth += 1
             if depth > deepest:
                 deepest = depth
             if at_top:
-                skeleton.append(text[tok.start])
+                skeleton.append(text[start])
         elif kind in ('close', 'template_end', 'unquote'):
             if kind != 'unquote':
                 depth -= 1
             if not stack:
                 if nested:
                     return pos, deepest
-                skeleton.append(text[tok.start])
+                skeleton.append(text[start])
         elif kind == 'newline':  # (the lexer skips newlines inside brackets)
-            return (pos, deepest) if _ends(text, tok.start, comments, skeleton) else None
+            return (pos, deepest) if _ends(text, start, comments, skeleton) else None
         elif kind == 'comment':  # (inside brackets the lexer skips comments)
-            if '\n' in text[tok.start:tok.end]:  # python-hcl2 takes it for a newline, Terraform not
+            if '\n' in text[start:pos]:  # python-hcl2 takes it for a newline, Terraform not
                 return None
-            comments.append((tok.start, tok.end))
+            comments.append((start, pos))
             skeleton.append(' ')
         elif kind == 'heredoc':
-            assert tok.heredoc is not None
-            if not _heredoc_agrees(text, tok.heredoc):
+            assert heredoc is not None
+            if not _heredoc_agrees(text, heredoc):
                 return None
             if not stack:  # the heredoc took the newline that ends the attribute
                 skeleton.append('"')
@@ -207,17 +209,17 @@ def _lex_code(text: str, pos: int, limit: int, stack: list[str]) -> tuple[int, i
     return (limit, deepest) if _ends(text, limit, comments, skeleton) else None
 
 
-def _string_token_agrees(text: str, tok: lexer.Token, limit: int) -> bool:
-    """Whether python-hcl2 reads this token of a quoted string as Terraform does."""
-    if tok.kind == 'escape':
-        return text[tok.start + 1] != '\r'
-    run = text[tok.start:tok.end - 1]
-    if tok.kind == 'template':
+def _string_token_agrees(text: str, kind: str, start: int, end: int, limit: int) -> bool:
+    """Whether python-hcl2 reads this token of a quoted string (``text[start:end]``) as Terraform does."""
+    if kind == 'escape':
+        return text[start + 1] != '\r'
+    run = text[start:end - 1]
+    if kind == 'template':
         return run in ('$', '%')
     # python-hcl2 reads the escape up to the next `}`; Terraform reads `${` only:
     # they agree unless a quote or newline is in between.
-    close = text.find('}', tok.end, limit)
-    return run in ('$$', '%%') and close >= 0 and '"' not in text[tok.end:close] and '\n' not in text[tok.end:close]
+    close = text.find('}', end, limit)
+    return run in ('$$', '%%') and close >= 0 and '"' not in text[end:close] and '\n' not in text[end:close]
 
 
 def _ends(text: str, end: int, comments: list[tuple[int, int]], skeleton: list[str]) -> bool:

@@ -135,21 +135,21 @@ def _lex_comments(text: str) -> _Lexed:
     stack: list[str] = []
     pos = 0
     in_string = False
-    for tok in lexer.tokens(text, 0, len(text), stack):
+    for kind, start, end, heredoc in lexer.tokens(text, 0, len(text), stack):
         if not in_string:  # between tokens: plain code (or blanks) on one line
-            gap = _NOT_BLANK.search(text, pos, tok.start)
+            gap = _NOT_BLANK.search(text, pos, start)
             if gap is not None:
                 lines.code(gap.start())
-        if tok.kind in ('newline', 'string_newline'):
+        if kind in ('newline', 'string_newline'):
             lines.newline(len(stack))
-        elif tok.kind in ('comment', 'unclosed_comment'):
-            lines.comment(tok.start, tok.end, len(stack))
-        elif tok.kind == 'heredoc':
-            assert tok.heredoc is not None
-            lines.heredoc(tok.heredoc, len(stack))
+        elif kind in ('comment', 'unclosed_comment'):
+            lines.comment(start, end, len(stack))
+        elif kind == 'heredoc':
+            assert heredoc is not None
+            lines.heredoc(heredoc, len(stack))
         elif not in_string:
-            lines.code(tok.start)
-        pos = tok.end
+            lines.code(start)
+        pos = end
         in_string = bool(stack) and stack[-1] == '"'
     if not in_string:
         gap = _NOT_BLANK.search(text, pos)
