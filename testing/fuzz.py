@@ -205,7 +205,7 @@ def time_limit(seconds: int | None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def in_dir(path: Path) -> Iterator[None]:
-    """chdir for the duration, and not under pre-commit (PRE_COMMIT would ask git what is staged)."""
+    """chdir for the duration, with PRE_COMMIT unset (a run must not depend on it)."""
     old = os.getcwd()
     saved = os.environ.pop('PRE_COMMIT', None)
     os.chdir(path)

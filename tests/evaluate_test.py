@@ -32,6 +32,9 @@ class Scope:
     def local(self, name: str) -> Value:
         return evaluate(self.locals[name].expr, self)
 
+    def module(self, name: str) -> Value:
+        return Unknown(f'module.{name} outputs are not evaluated')
+
 
 def ev(src: str) -> object:
     expr = hcl.parse(f'x = {src}\n', 't.tf').attributes[0].expr

@@ -24,7 +24,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], a
     fast = capsys.readouterr().out
     with monkeypatch.context() as m:
         m.setattr(files, 'may_configure', lambda text: True)
-        m.setattr(pipeline, '_sources_may_configure', lambda sources, call_matters: True)
+        m.setattr(pipeline, '_sources_may_configure', lambda directory, sources, call_matters: True)
         m.setattr(scan, 'chunks', lambda text: None)
         main(['--unresolved', 'warn', *args])
     return fast, capsys.readouterr().out

@@ -130,3 +130,45 @@ def test_file_names_that_look_like_options_are_files(repo: Path, env: dict[str, 
     assert (repo / 'main.tf').read_text() == BAD
     assert not outside.exists()
     assert _git(repo, 'status', '--porcelain', env=env).stdout == ''  # nothing written, nothing added
+
+
+CHILD = '''resource "azurerm_postgresql_flexible_server_configuration" "ld" {
+  name      = "log_disconnections"
+  server_id = "x"
+  value     = var.log
+}
+'''
+
+
+def test_splitting_the_files_does_not_change_the_verdict(repo: Path, env: dict[str, str]) -> None:
+    # pre-commit hands parts of a big file list to several processes: the caller's "off" must still block
+    (repo / 'modules' / 'pg').mkdir(parents=True)
+    (repo / 'modules' / 'pg' / 'main.tf').write_text(CHILD)
+    (repo / 'modules' / 'pg' / 'variables.tf').write_text('variable "log" {\n  default = "on"\n}\n')
+    (repo / 'main.tf').write_text('module "pg" {\n  source = "./modules/pg"\n  log    = "off"\n}\n')
+    # six files that pre-commit splits so that one process gets only the child module's files (2, 4, 8 jobs)
+    for name in ('network', 'locals', 'backend'):
+        (repo / f'{name}.tf').write_text(f'resource "azurerm_resource_group" "{name}" {{\n  name = "x"\n}}\n')
+    _git(repo, 'add', '.', env=env)
+    blocked = _git(repo, 'commit', '-m', 'add database', env=env)
+    assert blocked.returncode != 0, blocked.stdout + blocked.stderr
+    lines = re.findall(r'^modules/pg/main\.tf:4:15: .*$', blocked.stderr, re.M)
+    assert lines == [
+        'modules/pg/main.tf:4:15: module.pg.azurerm_postgresql_flexible_server_configuration.ld: log_disconnections '
+        'is "off", expected "on" (value from main.tf:3, var.log) (module call at main.tf:1) '
+        '[07f7134f-9f37-476e-8664-670c218e4702]']
+    _git(repo, 'commit', '-q', '-m', 'add database', '--no-verify', env=env)
+    out = subprocess.run([PRE_COMMIT, 'run', '--all-files'], cwd=repo, env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert re.findall(r'^modules/pg/main\.tf:4:15: .*$', out.stdout, re.M) == lines
+
+
+def test_an_unverified_value_reaches_the_terminal(repo: Path, env: dict[str, str]) -> None:
+    # the default --unresolved=warn exits 0: pre-commit shows the output of a passing hook only when verbose
+    (repo / 'main.tf').write_text(BAD)
+    (repo / 'variables.tf').write_text('variable "log_disconnections" {}\n')
+    _git(repo, 'add', '.', env=env)
+    done = _git(repo, 'commit', '-m', 'add database', env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ('main.tf:5:25: unverified: azurerm_postgresql_configuration.audit: value cannot be determined: '
+            'var.log_disconnections has no default') in done.stdout + done.stderr

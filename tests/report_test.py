@@ -354,7 +354,7 @@ SAMPLE = Report(
 def test_json_shape() -> None:
     got = json.loads(render(SAMPLE, 'json'))
     result: dict[str, object] = {
-        'origin': None, 'callers': [], 'via': [], 'reason': '', 'suppression': None,
+        'origin': None, 'callers': [], 'installed': [], 'via': [], 'reason': '', 'suppression': None,
         'fixable': False, 'resource_type': T, 'rule_id': RULE_ID,
     }
     assert got == {

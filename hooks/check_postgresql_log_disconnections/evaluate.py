@@ -36,6 +36,7 @@ MAX_STEPS = 100_000  # evaluation steps for one module tree: real modules take h
 class Scope(Protocol):
     def var(self, name: str) -> Value: ...
     def local(self, name: str) -> Value: ...
+    def module(self, name: str) -> Value: ...
 
 
 class Budget:
@@ -163,7 +164,8 @@ class _Eval:
             if root == 'data':
                 return Unknown(f'data.{name} is read only when Terraform runs')
             if root == 'module':
-                return Unknown(f'module.{name} outputs are not evaluated')
+                v = self.scope.module(name)
+                return v.through(f'module.{name}') if isinstance(v, Val) else v
             if root in ('path', 'terraform'):
                 return Unknown(f'{root}.{name} depends on where Terraform runs')
             if root not in ('each', 'count', 'self'):

@@ -8,14 +8,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
 
 from check_postgresql_log_disconnections.results import RunError
-from check_postgresql_log_disconnections.rule import TYPE_STEM
+from check_postgresql_log_disconnections.rule import PARAMETER, TYPE_STEM
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
+_PARAMETER = re.compile(re.escape(PARAMETER), re.IGNORECASE)
 
 
 def kind_of(path: str) -> str | None:
@@ -86,6 +88,22 @@ def may_configure(text: str) -> bool:
     that mentions the type only costs a parse: this is a pre-filter.)
     """
     return TYPE_STEM in text or '\\u' in text or '\\U' in text
+
+
+def remote_matters(directory: str, sources: list[Source]) -> bool:
+    """May a call of a registry, git or URL module matter here?
+
+    When the directory's files name the parameter (a call may hand it to a
+    module the hook cannot read: unverified), when Terraform installed modules
+    for it (``.terraform/modules/modules.json``), or inside installed modules.
+    """
+    return (any(mentions_parameter(src.text) for src in sources)
+            or os.path.isfile(os.path.join(directory, '.terraform', 'modules', 'modules.json'))
+            or '.terraform' in directory.split(os.sep))
+
+
+def mentions_parameter(text: str) -> bool:
+    return _PARAMETER.search(text) is not None
 
 
 def display(path: str) -> str:
@@ -265,18 +283,6 @@ def all_terraform(root: str, git: bool) -> list[str]:
         return [os.path.join(root, p) for p in out.decode('utf-8', 'replace').split('\0') if p]
     found, _ = paths_from_args([root])
     return [p for p in found if kind_of(p) in ('tf', 'tfjson')]
-
-
-def staged(root: str) -> set[str] | None:
-    """Absolute paths with staged changes (what this commit changes), or None."""
-    import subprocess
-
-    try:
-        out = subprocess.run(['git', '-C', root, 'diff', '--cached', '--name-only', '-z'],
-                             capture_output=True, timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {os.path.normpath(os.path.join(root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
 
 
 def siblings(directory: str) -> list[str]:

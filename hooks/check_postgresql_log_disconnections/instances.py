@@ -4,7 +4,10 @@ A ``ModuleScope`` answers ``var.`` and ``local.`` for one module instance: a
 root module takes ``--var``, ``--var-file``, ``*.auto.tfvars``,
 ``terraform.tfvars`` and defaults (Terraform's precedence); a child module
 takes its caller's arguments. ``count`` and ``for_each`` expand each resource
-into instances, and local ``module`` calls are followed into their directory.
+into instances, and ``module`` calls are followed into their directory: local
+ones, and the ones ``terraform init`` installed. A call the hook cannot follow
+that is handed the parameter is unverified at that argument; ``module.NAME``
+outputs of the modules it can read are evaluated as Terraform does.
 """
 from __future__ import annotations
 
@@ -17,8 +20,18 @@ from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.evaluate import Budget, evaluate
 from check_postgresql_log_disconnections.modules import Module
 from check_postgresql_log_disconnections.results import Note
-from check_postgresql_log_disconnections.rule import CONFIG_TYPES, is_parameter
-from check_postgresql_log_disconnections.values import EvalError, Unknown, Val, Value, inherit, to_bool, to_num, to_str
+from check_postgresql_log_disconnections.rule import CONFIG_TYPES, PARAMETER, is_parameter
+from check_postgresql_log_disconnections.values import (
+    EvalError,
+    Unknown,
+    Val,
+    Value,
+    inherit,
+    plain,
+    to_bool,
+    to_num,
+    to_str,
+)
 
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # resource and module instances in one module tree: more is generated, not written
@@ -40,6 +53,8 @@ class Instance:
     expanded: bool = True
     reason: str = ''  # why the instances are unknown, when not expanded
     error: str = ''  # a bug of ours while evaluating it: reported on its own, the others still judged
+    at: s.Span | None = None  # set: not a resource but a module call's line, unverified for ``reason``
+    installed: tuple[str, ...] = ()  # the installed modules it lies in: 'module.pg: SOURCE VERSION'
 
 
 @dataclass
@@ -66,16 +81,50 @@ def _key(v: str | int) -> str:
     return json.dumps(v) if isinstance(v, str) else str(v)
 
 
+@dataclass
+class Tree:
+    """What the expansion of one module tree shares: its inputs, how to load a called module, its notes and limits."""
+
+    root_inputs: RootInputs
+    load: Callable[[str], Module | str]  # a called module's directory -> the module, or why it is not followed
+    notes: list[Note] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    # a directory as the cycle check compares it: symbolic links resolved
+    identity: Callable[[str], str] = os.path.realpath
+    # a local module whose outputs are read, whether or not it configures anything (None: outputs are not read)
+    load_any: Callable[[str], Module | str] | None = None
+    # (key, source) -> the module ``terraform init`` installed for the call and its version, or why it cannot be
+    # followed (None: installed modules are not read)
+    installed: Callable[[str, str], tuple[Module, str] | str] | None = None
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a module instance sits in its tree."""
+
+    inputs: dict[str, Value] | None = None  # its caller's arguments; None: the root module
+    prefix: str = ''  # its address, `module.a["x"].`
+    callers: tuple[s.Span, ...] = ()  # the module blocks that instantiated it, outermost first
+    stack: tuple[str, ...] = ()  # the directories of those callers (``Tree.identity``)
+    keys: tuple[str, ...] = ()  # the module call names from the root: modules.json's Key is '.'.join(keys)
+    installed: tuple[str, ...] = ()  # the installed modules it lies in: 'module.pg: SOURCE VERSION'
+
+
 class ModuleScope:
     def __init__(self, mod: Module, inputs: dict[str, Value] | None, root_inputs: RootInputs,
-                 call_site: s.Span | None = None, limits: Limits | None = None) -> None:
+                 call_site: s.Span | None = None, limits: Limits | None = None, *,
+                 tree: Tree | None = None, place: _Place = _Place()) -> None:
         self.mod = mod
         self.limits = limits or Limits()
         self.inputs = inputs  # None: a root module
         self.root_inputs = root_inputs
         self.call_site = call_site
+        self.tree = tree  # None: module outputs are not read
+        self.place = place
         self._vars: dict[str, Value] = {}
         self._locals: dict[str, Value] = {}
+        self._modules: dict[str, Value] = {}
+        self._outputs: dict[str, Value] = {}
         self._busy: set[str] = set()
 
     def _guard(self, key: str, compute: Callable[[], Value], memo: dict[str, Value]) -> Value:
@@ -134,6 +183,47 @@ class ModuleScope:
         if attr is None:
             return Unknown(f'local.{name} is not defined')
         return evaluate(attr.expr, self, budget=self.limits.budget)
+
+
+    def module(self, name: str) -> Value:
+        """``module.NAME``: the called module's outputs, evaluated with this call's arguments, as Terraform does."""
+        return self._guard(f'module.{name}', lambda: self._module(name), self._modules)
+
+    def output(self, name: str) -> Value:
+        def compute() -> Value:
+            block = self.mod.output(name)
+            attr = block.attr('value') if block is not None else None
+            if attr is None:
+                return Unknown(f'output {name} has no value')
+            return evaluate(attr.expr, self, budget=self.limits.budget)
+        return self._guard(f'output.{name}', compute, self._outputs)
+
+    def _module(self, name: str) -> Value:
+        call = self.mod.call(name)
+        source = _source(call) if call is not None else None
+        if self.tree is None or call is None or source is None:
+            return Unknown(f'module.{name} outputs are not evaluated')
+        if len(self.place.stack) >= MAX_MODULE_DEPTH:
+            return Unknown(f'module.{name} is more than {MAX_MODULE_DEPTH} module calls deep')
+        child = _outputs_module(self.tree, self.mod.directory, source, (*self.place.keys, name))
+        if isinstance(child, str):
+            return Unknown(f'module.{name} outputs cannot be read: source {source} {child}')
+        exp = _expansions(call, self)
+        if isinstance(exp, Unknown):
+            return Unknown(f'module.{name}: {exp.reason}')
+        here = self.tree.identity(self.mod.directory)
+        objects: list[tuple[dict[str, Value], Val]] = []
+        for suffix, bindings in exp:
+            inputs = {a.name: _eval(a.expr, self, bindings) for a in call.attributes if a.name not in _META_ARGS}
+            place = _Place(inputs, f'{self.place.prefix}module.{name}{suffix}.', (*self.place.callers, call.span),
+                           (*self.place.stack, here), (*self.place.keys, name))
+            scope = ModuleScope(child, inputs, self.root_inputs, call.span, self.limits, tree=self.tree, place=place)
+            objects.append((bindings, Val({o: scope.output(o) for o in child.output_names()})))
+        if call.attr('count') is not None:
+            return Val([obj for _, obj in objects])
+        if call.attr('for_each') is not None:
+            return Val({str(plain(b['each'])['key']): obj for b, obj in objects})  # type: ignore[index]
+        return objects[0][1]
 
 
 def _not_nullable(decl: s.Block) -> bool:
@@ -226,6 +316,17 @@ def type_defaults(type_expr: s.Expr | None, missing: Unknown, name: str) -> Valu
     return Val(out)
 
 
+def _outputs_module(tree: Tree, directory: str, source: str, keys: tuple[str, ...]) -> Module | str:
+    if is_local(source):
+        if tree.load_any is None:
+            return 'is not read here'
+        return tree.load_any(os.path.normpath(os.path.join(directory, source)))
+    if tree.installed is None:
+        return 'is not installed here'
+    got = tree.installed('.'.join(keys), source)
+    return got if isinstance(got, str) else got[0]
+
+
 class Constant:
     """The scope of a constant: variable defaults, tfvars and ``--var`` values refer to nothing."""
 
@@ -234,6 +335,9 @@ class Constant:
 
     def local(self, name: str) -> Value:
         return Unknown(f'local.{name} cannot be used here')
+
+    def module(self, name: str) -> Value:
+        return Unknown(f'module.{name} cannot be used here')
 
 
 def _expansions(block: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str, Value]]] | Unknown:
@@ -283,32 +387,11 @@ def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -
         return Unknown(f'Terraform would fail: {e.reason}')
 
 
-@dataclass
-class Tree:
-    """What the expansion of one module tree shares: its inputs, how to load a called module, its notes and limits."""
-
-    root_inputs: RootInputs
-    load: Callable[[str], Module | str]  # a called module's directory -> the module, or why it is not followed
-    notes: list[Note] = field(default_factory=list)
-    limits: Limits = field(default_factory=Limits)
-    # a directory as the cycle check compares it: symbolic links resolved
-    identity: Callable[[str], str] = os.path.realpath
-
-
-@dataclass(frozen=True)
-class _Place:
-    """Where a module instance sits in its tree."""
-
-    inputs: dict[str, Value] | None = None  # its caller's arguments; None: the root module
-    prefix: str = ''  # its address, `module.a["x"].`
-    callers: tuple[s.Span, ...] = ()  # the module blocks that instantiated it, outermost first
-    stack: tuple[str, ...] = ()  # the directories of those callers (``Tree.identity``)
-
-
 def expand(mod: Module, tree: Tree, place: _Place = _Place()) -> list[Instance]:
-    """Every configuration resource instance of ``mod`` and of the local modules it calls."""
-    callers = place.callers
-    scope = ModuleScope(mod, place.inputs, tree.root_inputs, callers[-1] if callers else None, tree.limits)
+    """Every configuration resource instance of ``mod`` and of the modules it calls."""
+    at = place
+    scope = ModuleScope(mod, place.inputs, tree.root_inputs, at.callers[-1] if at.callers else None, tree.limits,
+                        tree=tree, place=place)
     out: list[Instance] = []
     for block in mod.resources:
         rtype = block.labels[0]
@@ -319,20 +402,19 @@ def expand(mod: Module, tree: Tree, place: _Place = _Place()) -> list[Instance]:
         if name_attr is not None and isinstance(name_attr.expr, s.Lit) and \
                 not is_parameter(str(name_attr.expr.value)):
             continue
-        base = f'{place.prefix}{rtype}.{block.labels[1]}'
+        base = f'{at.prefix}{rtype}.{block.labels[1]}'
         try:
-            out.extend(_resource(block, mod, scope, base, callers))
+            out.extend(_resource(block, mod, scope, base, at))
         except Exception as e:  # a bug of ours must not hide the other resources
             unknown = Unknown('internal error')
-            out.append(Instance(rtype, base, block, mod, unknown, None, callers, False, unknown.reason,
-                                f'{type(e).__name__}: {e}'))
+            out.append(Instance(rtype, base, block, mod, unknown, None, at.callers, False, unknown.reason,
+                                f'{type(e).__name__}: {e}', installed=at.installed))
     for call in mod.calls():
-        out.extend(_follow(call, mod, scope, tree, place))
+        out.extend(_follow(call, mod, scope, tree, at))
     return out
 
 
-def _resource(block: s.Block, mod: Module, scope: ModuleScope, base: str,
-              callers: tuple[s.Span, ...]) -> list[Instance]:
+def _resource(block: s.Block, mod: Module, scope: ModuleScope, base: str, at: _Place) -> list[Instance]:
     """The instances of one configuration resource block."""
     rtype = block.labels[0]
     name_attr = block.attr('name')
@@ -344,50 +426,108 @@ def _resource(block: s.Block, mod: Module, scope: ModuleScope, base: str,
     if not isinstance(exp, Unknown) and not scope.limits.take(len(exp)):
         exp = Unknown(_TOO_MANY)
     if isinstance(exp, Unknown):
-        return [Instance(rtype, base, block, mod, exp, None, callers, False, exp.reason)]
+        return [Instance(rtype, base, block, mod, exp, None, at.callers, False, exp.reason, installed=at.installed)]
     out = []
     for suffix, bindings in exp:
         name = _eval(name_attr.expr if name_attr else None, scope, bindings)
         value = _eval(value_attr.expr, scope, bindings) if value_attr else None
-        out.append(Instance(rtype, base + suffix, block, mod, name, value, callers))
+        out.append(Instance(rtype, base + suffix, block, mod, name, value, at.callers, installed=at.installed))
     return out
 
 
-def _follow(call: s.Block, mod: Module, scope: ModuleScope, tree: Tree, place: _Place) -> list[Instance]:
+def is_local(source: str) -> bool:
+    return source.startswith(('./', '../', '.\\', '..\\'))
+
+
+def _source(call: s.Block) -> str | None:
     src_attr = call.attr('source')
     if src_attr is None or not isinstance(src_attr.expr, s.Lit) or not isinstance(src_attr.expr.value, str):
-        return []
-    source = src_attr.expr.value
-    if not source.startswith(('./', '../', '.\\', '..\\')):
-        return []  # registry, git or URL sources are not followed
-    child_dir = os.path.normpath(os.path.join(mod.directory, source))
-    where = call.span
+        return None  # Terraform requires a literal source
+    return src_attr.expr.value
 
-    def note(text: str) -> list[Instance]:
-        tree.notes.append(Note(where.path, where.line, where.column, f'module "{call.labels[0]}" {text}'))
-        return []
 
-    here = tree.identity(mod.directory)
-    if tree.identity(child_dir) in (*place.stack, here):  # through a symbolic link too
-        return note(f'calls itself (through {source}): not followed')
-    if len(place.stack) >= MAX_MODULE_DEPTH:
-        return note(f'is more than {MAX_MODULE_DEPTH} module calls deep: not followed')
-    child = tree.load(child_dir)
-    if isinstance(child, str):
-        return note(f'source {source} {child}') if child else []
-    name = call.labels[0]
+def _call_expansions(call: s.Block, scope: ModuleScope) -> list[tuple[str, dict[str, Value]]]:
     try:
         exp = _expansions(call, scope)
     except EvalError as e:
         exp = Unknown(f'Terraform would fail: {e.reason}')
     if isinstance(exp, Unknown):
         # instances unknown: evaluate once, with each/count themselves unknown
-        exp = [('[*]', {'each': exp, 'count': exp})]
-    if not tree.limits.take(len(exp)):
+        return [('[*]', {'each': exp, 'count': exp})]
+    return exp
+
+
+def _follow(call: s.Block, mod: Module, scope: ModuleScope, tree: Tree, at: _Place) -> list[Instance]:
+    source = _source(call)
+    if source is None:
+        return []
+    name = call.labels[0]
+    where = call.span
+
+    def note(text: str) -> list[Instance]:
+        tree.notes.append(Note(where.path, where.line, where.column, f'module "{name}" {text}'))
+        return []
+
+    here = tree.identity(mod.directory)
+    label = ''
+    if is_local(source):
+        child_dir = os.path.normpath(os.path.join(mod.directory, source))
+        if tree.identity(child_dir) in (*at.stack, here):  # through a symbolic link too
+            return note(f'calls itself (through {source}): not followed')
+        child = tree.load(child_dir)
+        if isinstance(child, str):
+            if not child:
+                return []
+            note(f'source {source} {child}')
+            return _unfollowed(call, mod, scope, at, source, f'its directory {child}')
+    else:
+        got = (tree.installed('.'.join((*at.keys, name)), source) if tree.installed is not None
+               else 'installed modules are not read here')
+        if isinstance(got, str):
+            return _unfollowed(call, mod, scope, at, source, got)
+        child, label = got
+    if len(at.stack) >= MAX_MODULE_DEPTH:
+        return [Instance('module', f'{at.prefix}module.{name}', call, mod, Unknown(''), None, at.callers,
+                         reason=f'module "{name}" (source {source}) is more than {MAX_MODULE_DEPTH} module calls '
+                                'deep: what it configures is not checked', at=where, installed=at.installed)]
+    exp = _call_expansions(call, scope)
+    if not scope.limits.take(len(exp)):
         return note(f'has {_TOO_MANY}')
     out: list[Instance] = []
     for suffix, bindings in exp:
         inputs = {a.name: _eval(a.expr, scope, bindings) for a in call.attributes if a.name not in _META_ARGS}
-        out.extend(expand(child, tree, _Place(inputs, f'{place.prefix}module.{name}{suffix}.',
-                                              (*place.callers, where), (*place.stack, here))))
+        prefix = f'{at.prefix}module.{name}{suffix}.'
+        inner = _Place(inputs, prefix, (*at.callers, where), (*at.stack, here), (*at.keys, name),
+                       (*at.installed, f'{prefix[:-1]}: {source} {label}'.rstrip()) if label else at.installed)
+        out.extend(expand(child, tree, inner))
     return out
+
+
+def _unfollowed(call: s.Block, mod: Module, scope: ModuleScope, at: _Place, source: str, why: str) -> list[Instance]:
+    """A module the hook cannot read: each argument that hands it the parameter is unverified, never silent."""
+    out: list[Instance] = []
+    name = call.labels[0]
+    for suffix, bindings in _call_expansions(call, scope):
+        for a in call.attributes:
+            if a.name in _META_ARGS or not _carries(_eval(a.expr, scope, bindings), a.expr.span, mod):
+                continue
+            reason = (f'argument {a.name} passes {PARAMETER} to module source "{source}", '
+                      f'which the hook cannot read: {why}')
+            out.append(Instance('module', f'{at.prefix}module.{name}{suffix}', call, mod, Unknown(''), None,
+                                at.callers, reason=reason, at=a.expr.span, installed=at.installed))
+    return out
+
+
+def _carries(value: Value, span: s.Span, mod: Module) -> bool:
+    """Does the value name the parameter anywhere: a key, an attribute name, a string, at any depth?"""
+    if isinstance(value, Unknown):
+        src = mod.sources.get(span.path)  # unknown: fall back on the argument's own text
+        return src is not None and PARAMETER in src.text[span.start:span.end].lower()
+    v = value.data
+    if isinstance(v, str):
+        return PARAMETER in v.lower()
+    if isinstance(v, dict):
+        return any(PARAMETER in k.lower() or _carries(x, span, mod) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_carries(x, span, mod) for x in v)
+    return False

@@ -29,9 +29,12 @@ def _where(inst: Instance) -> s.Span:
 
 def judge(inst: Instance) -> Result | None:
     """The result for one instance; None when it configures another parameter."""
-    loc = _where(inst)
+    if inst.at is not None:  # a module call the hook cannot follow
+        return Result(status='unverified', address=inst.address, resource_type=inst.resource_type,
+                      location=inst.at, block=inst.block.span, reason=inst.reason, callers=inst.callers,
+                      installed=inst.installed)
     base = Result(status='unverified', address=inst.address, resource_type=inst.resource_type,
-                  location=loc, block=inst.block.span, callers=inst.callers)
+                  location=_where(inst), block=inst.block.span, callers=inst.callers, installed=inst.installed)
     if not inst.expanded:
         return _replace(base, reason=f'cannot tell which instances exist: {inst.reason}')
     name = inst.name
@@ -172,7 +175,7 @@ def not_set(mod: Module, instances: list[Instance]) -> list[Result]:
     servers = mod.servers()
     covered: set[str] = set()
     for inst in instances:
-        if inst.module is not mod:
+        if inst.module is not mod or inst.at is not None:
             continue
         if isinstance(inst.name, Val) and not is_parameter(str(inst.name.data)):
             continue

@@ -58,6 +58,9 @@ class Module:
     pending_locals: list[_Pending] = field(default_factory=list)
     pending_calls: list[_Pending] = field(default_factory=list)
     pending_servers: list[_Pending] = field(default_factory=list)
+    outputs: dict[str, s.Block] = field(default_factory=dict)  # parsed so far
+    pending_outputs: dict[str, list[_Pending]] = field(default_factory=dict)
+    other_calls: dict[str, list[_Pending]] = field(default_factory=dict)  # parsed only for their outputs
 
     def variable(self, name: str) -> s.Block | None:
         for pending in self.pending_variables.pop(name, []):
@@ -89,8 +92,24 @@ class Module:
             self.variable(name)
         while self.pending_locals:
             self._load(self.pending_locals.pop(0))
+        for name in list(self.other_calls):
+            self.pending_calls.extend(self.other_calls.pop(name))
         self.calls()
         self.servers()
+
+    def call(self, name: str) -> s.Block | None:
+        """The module call ``name`` (to read its outputs), parsed on demand."""
+        for pending in self.other_calls.pop(name, []):
+            self.pending_calls.append(pending)
+        return next((b for b in self.calls() if b.labels[0] == name), None)
+
+    def output(self, name: str) -> s.Block | None:
+        for pending in self.pending_outputs.pop(name, []):
+            self._load(pending)
+        return self.outputs.get(name)
+
+    def output_names(self) -> list[str]:
+        return sorted({*self.outputs, *self.pending_outputs})
 
     def _load(self, pending: _Pending) -> None:
         body = _parse_chunk(pending.src, pending.chunk, self.errors)
@@ -98,10 +117,11 @@ class Module:
             _collect(self, body, is_override(pending.src.path))
 
 
-def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) -> bool:
-    """Could this directory hold a configuration resource, or call a local module that does?
+def may_configure(sources: list[Source], call_matters: Callable[[str], bool], remote: bool = False) -> bool:
+    """Could this directory hold a configuration resource, or call a module that does?
 
-    ``call_matters`` answers the same question for a module source path.
+    ``call_matters`` answers the same question for a local module source
+    path; ``remote`` says calls of other modules may matter (see ``files.remote_matters``).
     """
     for src in sources:
         if src.kind not in ('tf', 'tfjson'):
@@ -110,6 +130,8 @@ def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) ->
             return True
         if (_LOCAL_SOURCE.search(src.text) or _ESCAPED_SOURCE.search(src.text)) and \
                 _any_call_matters(src.text, call_matters):
+            return True
+        if remote and 'module' in src.text:
             return True
     return False
 
@@ -140,14 +162,18 @@ def _auto_loaded(path: str) -> bool:
     return name in ('terraform.tfvars', 'terraform.tfvars.json') or name.endswith(('.auto.tfvars', '.auto.tfvars.json'))
 
 
-def load(directory: str, sources: list[Source], call_matters: Callable[[str], bool]) -> Module:
-    """Index what matters in ``sources`` (the files of one directory); parse the resources."""
+def load(directory: str, sources: list[Source], call_matters: Callable[[str], bool],
+         remote: bool = False) -> Module:
+    """Index what matters in ``sources`` (the files of one directory); parse the resources.
+
+    ``remote``: calls of modules that are not local may matter (see ``files.remote_matters``).
+    """
     mod = Module(directory)
     overrides = [x for x in sources if is_override(x.path)]
     for src in sources:
         mod.sources[src.path] = src
         if src.kind in ('tf', 'tfjson') and not is_override(src.path):
-            _index(mod, src, call_matters)
+            _index(mod, src, call_matters, remote=remote)
     if overrides:  # Terraform merges them over the other files, in name order, after all of them
         mod.load_all()
         for src in overrides:
@@ -183,8 +209,9 @@ def find_block(sources: list[Source], type_: str, labels: tuple[str, ...]) -> s.
     return None
 
 
-def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_call: bool = False) -> None:
-    """Parse the resources of one file; note its variables, locals and module calls for later."""
+def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_call: bool = False,
+           remote: bool = False) -> None:
+    """Parse the resources of one file; note its variables, locals, module calls and outputs for later."""
     chunks = scan.chunks(src.text) if src.kind == 'tf' else None
     if chunks is None:
         body = _parse_whole(src, mod.errors)
@@ -201,8 +228,13 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
             mod.pending_variables.setdefault(c.labels[0], []).append(pending)
         elif c.type == 'locals':
             mod.pending_locals.append(pending)
-        elif c.type == 'module' and (every_call or _any_call_matters(src.text[c.start:c.end], call_matters)):
+        elif c.type == 'module' and (every_call or _any_call_matters(src.text[c.start:c.end], call_matters)
+                                     or (remote and not _LOCAL_SOURCE.search(src.text, c.start, c.end))):
             mod.pending_calls.append(pending)
+        elif c.type == 'module' and c.labels:
+            mod.other_calls.setdefault(c.labels[0], []).append(pending)
+        elif c.type == 'output' and c.labels:
+            mod.pending_outputs.setdefault(c.labels[0], []).append(pending)
 
 
 def parse_tfvars(src: Source, errors: list[RunError]) -> dict[str, s.Attribute] | None:
@@ -222,6 +254,9 @@ def _collect(mod: Module, body: s.Body, override: bool = False) -> None:
                 mod.locals[a.name] = a  # an override file's local replaces the local of that name
         elif b.type == 'module' and b.labels:
             _add(mod.module_calls, b, override, None)
+        elif b.type == 'output' and b.labels:
+            mod.outputs[b.labels[0]] = merge(mod.outputs[b.labels[0]], b) if override and b.labels[0] in mod.outputs \
+                else b
         elif b.type == 'resource' and len(b.labels) > 1 and b.labels[0] in CONFIG_TYPES + SERVER_TYPES:
             _add(mod.resources, b, override, mod.errors)
 

@@ -1,12 +1,9 @@
 """The pipeline: paths -> module directories -> parsed modules -> instances -> results -> report.
 
 Which results a run prints: those whose resource value, origin or module call
-lies in a file that was passed. Under pre-commit, which splits the file list
-across processes, a result belongs to the process that was given its resource
-file; a process given only the origin (a ``variables.tf`` whose default feeds
-a resource in ``main.tf``) prints it only when the origin has staged changes
-and the resource file has none, so the commit that changes a default is
-blocked and ``pre-commit run --all-files`` prints each finding once.
+lies in a file that was passed, each once. The hook manifest sets
+``require_serial``, so pre-commit gives one process every file and how it
+would split the list never changes a verdict.
 """
 from __future__ import annotations
 
@@ -16,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
-from check_postgresql_log_disconnections import files
+from check_postgresql_log_disconnections import files, installed
 from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
 
 if TYPE_CHECKING:
-    from check_postgresql_log_disconnections.instances import RootInputs
+    from check_postgresql_log_disconnections.instances import RootInputs, Tree
     from check_postgresql_log_disconnections.modules import Module
     from check_postgresql_log_disconnections.values import Value
 
@@ -52,6 +49,7 @@ class _Loader:
         self.tracked_dirs: set[str] = set()
         self._may_configure: dict[str, bool] = {}
         self._siblings: dict[str, list[str]] = {}
+        self.manifests: dict[str, installed.Manifest] = {}  # root directory -> what terraform init recorded
 
     def view(self, tool: str) -> _Loader:
         """The same run as another tool reads it: files read and listed are shared, modules are not."""
@@ -90,8 +88,8 @@ class _Loader:
             self._may_configure[directory] = False  # a module calling itself: decided by the rest
             if os.path.isdir(directory) and files.inside(directory, self.boundary):
                 paths = self.siblings(directory) + self.passed_in.get(directory, [])
-                self._may_configure[directory] = _sources_may_configure(self._readable(paths),
-                                                      lambda src: self.call_matters(_join(directory, src)))
+                self._may_configure[directory] = _sources_may_configure(
+                    directory, self._readable(paths), lambda src: self.call_matters(_join(directory, src)))
         return self._may_configure[directory]
 
     def track(self, directories: list[str]) -> None:
@@ -108,7 +106,7 @@ class _Loader:
         known = set(paths)
         paths += [p for p in self.passed_in.get(directory, []) if p not in known]
         self.track([directory])
-        if self.git_root is not None:
+        if self.git_root is not None and not _installed_dir(directory):
             real = os.path.realpath(directory)  # (git is asked about real paths: see files.tracked)
             paths = [p for p in paths if os.path.join(real, os.path.basename(p)) in self.tracked or p in self.passed]
         return files.for_tool(sorted(paths), self.tool)
@@ -117,10 +115,39 @@ class _Loader:
         from check_postgresql_log_disconnections import modules
 
         if directory not in self.modules:
+            sources = self._readable(self.dir_files(directory))
             self.modules[directory] = modules.load(
-                directory, self._readable(self.dir_files(directory)),
-                lambda src: self.call_matters(_join(directory, src)))
+                directory, sources, lambda src: self.call_matters(_join(directory, src)),
+                files.remote_matters(directory, sources))
         return self.modules[directory]
+
+    def any_module(self, directory: str) -> Module | str:
+        """A local module whose outputs are read, whether or not it configures anything."""
+        if not files.inside(directory, self.boundary):
+            return 'is outside the repository: not followed'
+        if not os.path.isdir(directory):
+            return 'does not exist: not followed'
+        return self.module(directory)
+
+    def installed(self, root: str, key: str, source: str) -> tuple[Module, str] | str:
+        """The module ``terraform init`` installed for call ``key`` of root module ``root``, or why not."""
+        if root not in self.manifests:
+            self.manifests[root] = installed.read(root)
+        found = self.manifests[root].find(key, source)
+        if isinstance(found, str):
+            return found
+        if not os.path.isdir(found.directory):
+            return f'the directory {self.manifests[root].path} records for module {key} is missing (run terraform init)'
+        if not files.inside(found.directory, self.boundary):
+            return f'{self.manifests[root].path} records a directory outside the repository for it: not followed'
+        return self.module(found.directory), found.version
+
+    def tree(self, inputs: RootInputs, notes: list[Note], root: str) -> Tree:
+        """How to expand the root module in directory ``root``: local modules, their outputs, installed modules."""
+        from check_postgresql_log_disconnections.instances import Tree
+
+        return Tree(inputs, self.child, notes, load_any=self.any_module,
+                    installed=lambda key, source: self.installed(root, key, source))
 
     def call_matters(self, directory: str) -> bool:
         """A module call is parsed when its source may matter, or when it is not followed (to say so)."""
@@ -143,13 +170,20 @@ def _join(directory: str, source: str) -> str:
     return os.path.normpath(os.path.join(directory, source))
 
 
-def _sources_may_configure(sources: list[files.Source], child: Callable[[str], bool]) -> bool:
+def _installed_dir(directory: str) -> bool:
+    """Inside ``.terraform/``: what ``terraform init`` installed, never tracked by git, read as it is."""
+    return '.terraform' in directory.split(os.sep)
+
+
+def _sources_may_configure(directory: str, sources: list[files.Source], child: Callable[[str], bool]) -> bool:
     # a local module source is a string starting with ./ or ../
-    if not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text for src in sources):
+    remote = files.remote_matters(directory, sources)
+    if not remote and not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text
+                              for src in sources):
         return False  # the common case, decided without importing the parser side
     from check_postgresql_log_disconnections import modules
 
-    return modules.may_configure(sources, child)
+    return modules.may_configure(sources, child, remote)
 
 
 def _cli_value(text: str) -> Value:
@@ -244,23 +278,23 @@ def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
     return out
 
 
-def run(args: list[str], opts: Options, *, under_pre_commit: bool | None = None) -> Report:
-    report = _check_files(args, opts, under_pre_commit)
+def run(args: list[str], opts: Options) -> Report:
+    report = _check_files(args, opts)
     if opts.plans:
         report = _with_plans(report, opts)
     if opts.fix:
-        report = _fix_and_recheck(report, args, opts, under_pre_commit)
+        report = _fix_and_recheck(report, args, opts)
     return report
 
 
-def _fix_and_recheck(report: Report, args: list[str], opts: Options, under_pre_commit: bool | None) -> Report:
+def _fix_and_recheck(report: Report, args: list[str], opts: Options) -> Report:
     """``--fix``: rewrite the files, then report what is left as it now stands (``fixed`` says what changed)."""
     from check_postgresql_log_disconnections import fix
 
     fixed = fix.apply(report)
     if not fixed:
         return report
-    again = run(args, replace(opts, fix=False), under_pre_commit=under_pre_commit)
+    again = run(args, replace(opts, fix=False))
     again.fixed = fixed
     again.notes = list(dict.fromkeys(report.notes + again.notes))
     return again
@@ -292,15 +326,14 @@ def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result
     """The static check of one root module directory, every instance (nothing selected)."""
     if not loader.may_configure(directory):
         return []
-    from check_postgresql_log_disconnections.instances import Tree
     from check_postgresql_log_disconnections.texts import check_module
 
     inputs = _root_inputs(opts, loader, Report())
     loader.track([directory])
-    return check_module(loader.module(directory), Tree(inputs, loader.child), [], set())
+    return check_module(loader.module(directory), loader.tree(inputs, [], directory), [], set())
 
 
-def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) -> Report:
+def _check_files(args: list[str], opts: Options) -> Report:
     paths, errors = files.paths_from_args(args)
     report = Report(errors=list(errors))
     root = files.git_root(os.getcwd())
@@ -320,7 +353,7 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
     if not candidates and not any(kind == 'var-file' for kind, _ in opts.inputs):
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
     from check_postgresql_log_disconnections import suppress
-    from check_postgresql_log_disconnections.instances import RootInputs, Tree
+    from check_postgresql_log_disconnections.instances import RootInputs
     from check_postgresql_log_disconnections.texts import check_module
 
     root_inputs = _root_inputs(opts, state, report)
@@ -345,7 +378,7 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
         for d in candidates:
             try:
                 mod = view.module(d)
-                tree = Tree(RootInputs() if d in children else root_inputs, view.child, report.notes)
+                tree = view.tree(RootInputs() if d in children else root_inputs, report.notes, d)
                 results.extend(check_module(mod, tree, report.errors, shown, require_explicit=opts.require_explicit))
             except Exception as e:  # a bug of ours must not hide the other directories
                 report.errors.extend(
@@ -358,8 +391,7 @@ def _check_files(args: list[str], opts: Options, under_pre_commit: bool | None) 
             report.errors.extend(e for e in mod.errors if e.path in shown)
     results = _merge_views([r for _, r in views])
 
-    pre_commit = os.environ.get('PRE_COMMIT') == '1' if under_pre_commit is None else under_pre_commit
-    report.results = _select(results, shown, pre_commit, root)
+    report.results = _select(results, shown)
     report.results = suppress.apply(report.results, _texts(state))
     report.notes = _dedupe_notes(report.notes, shown)
     report.errors = list(dict.fromkeys(report.errors))
@@ -395,33 +427,13 @@ def _dedupe_notes(notes: list[Note], shown: set[str]) -> list[Note]:
     return list(dict.fromkeys(n for n in notes if n.path in shown))
 
 
-def _select(results: list[Result], shown: set[str], pre_commit: bool, root: str | None) -> list[Result]:
-    staged: Callable[[], set[str]] = _staged_paths(root)
+def _select(results: list[Result], shown: set[str]) -> list[Result]:
     out: dict[tuple[object, ...], Result] = {}
     for r in results:
-        others = {r.origin.path} if r.origin else set()
-        others |= {c.path for c in r.callers}
-        if r.location.path in shown:
-            keep = True
-        elif not others & shown:
-            keep = False
-        elif not pre_commit:
-            keep = True
-        else:
-            changed = staged()
-            keep = r.location.path not in changed and bool(others & shown & changed)
-        if keep:
-            key = (r.location.path, r.location.start, r.origin, r.status, repr(r.value), r.reason)
+        paths = {r.location.path, *(c.path for c in r.callers)}
+        if r.origin is not None:
+            paths.add(r.origin.path)
+        if paths & shown:
+            key = (r.address, r.location, r.origin, r.callers, r.status, repr(r.value), r.reason)
             out.setdefault(key, r)
     return list(out.values())
-
-
-def _staged_paths(root: str | None) -> Callable[[], set[str]]:
-    cache: list[set[str]] = []
-
-    def get() -> set[str]:
-        if not cache:
-            got = files.staged(root) if root else None
-            cache.append({files.display(p) for p in got or set()})
-        return cache[0]
-    return get

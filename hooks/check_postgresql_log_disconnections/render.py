@@ -45,6 +45,7 @@ can count what was checked; unverified ones are included whatever
         "via": [str],              # names the value passed through (var.x, local.y)
         "origin": {"file", "line", "column", "end_line", "end_column", "what"} | null,
         "callers": [{"file", "line", "column"}],   # module calls, outermost first
+        "installed": [str],        # installed modules it lies in: "module.pg: SOURCE VERSION"
         "status": "noncompliant" | "unverified" | "compliant" | "suppressed",
         "verdict": "noncompliant" | "unverified" | "compliant",  # status before suppression
         "suppression": str | null, # the suppressing comment form
@@ -73,6 +74,9 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +88,8 @@ if TYPE_CHECKING:
     from check_postgresql_log_disconnections.syntax import Span
 
 FORMATS = ('text', 'json', 'sarif')
+MAX_NAMED = 10  # instances a grouped text line names; JSON and SARIF list every one
+_INSTANCE_KEY = re.compile(r'\["(?:[^"\\]|\\.)*"\]|\[[0-9*]+\]')  # ["k"], [0], [*]: what tells instances apart
 UNRESOLVED = ('ignore', 'warn', 'fail')
 
 TOOL_NAME = OUR_ID
@@ -150,22 +156,25 @@ def _origin_text(result: Result) -> str:
         parts.append(f' (value from {_printable(result.origin.path)}:{result.origin.line}{what})')
     for call in result.callers:
         parts.append(f' (module call at {_printable(call.path)}:{call.line})')
+    for module in result.installed:
+        parts.append(f' (installed {_printable(module)})')
     if result.view:
         parts.append(f' ({result.view})')
     return ''.join(parts)
 
 
-def message(result: Result) -> str:
+def message(result: Result, instances: Sequence[str] = ()) -> str:
     """The human message for a result, the same in every format.
 
     It names the address, the value, what was expected and where the value
     came from, and ends with the KICS rule id. It never says "suppressed":
-    the formats add that themselves.
+    the formats add that themselves. ``instances``: the addresses of all the
+    instances one text line stands for, when more than one.
     """
     address = _printable(result.address)  # for_each keys can hold any text
     if result.status == 'unverified':
         reason = result.reason or 'the value cannot be determined statically'
-        return f'unverified: {address}: {_printable(reason)} [{RULE_ID}]'
+        return f'unverified: {address}: {_printable(reason)}{_instances(instances)} [{RULE_ID}]'
     if not result.value_known:
         # The "Not Set" case: no configuration resource gives a value at all.
         why = f' ({_printable(result.reason)})' if result.reason else ''
@@ -176,7 +185,16 @@ def message(result: Result) -> str:
             is_ += f' (not an accepted value; Azure takes {_either(rule.AZURE_VALUES)})'
     if result.status == 'noncompliant':
         is_ += f', expected "{rule.ACCEPTED}"'
-    return f'{address}: {PARAMETER} {is_}{_origin_text(result)} [{RULE_ID}]'
+    return f'{address}: {PARAMETER} {is_}{_origin_text(result)}{_instances(instances)} [{RULE_ID}]'
+
+
+def _instances(addresses: Sequence[str]) -> str:
+    """`` (3 instances: a, b, c)``: what a grouped text line stands for (JSON and SARIF list each)."""
+    if len(addresses) < 2:
+        return ''
+    named = ', '.join(_printable(a) for a in addresses[:MAX_NAMED])
+    more = f', and {len(addresses) - MAX_NAMED} more' if len(addresses) > MAX_NAMED else ''
+    return f' ({len(addresses)} instances: {named}{more})'
 
 
 def _either(values: tuple[str, ...]) -> str:
@@ -240,18 +258,25 @@ def exit_code(report: Report, *, unresolved: str) -> int:
 def _text(report: Report, unresolved: str, show_suppressed: bool) -> str:
     lines: list[tuple[str, int, int, int, str]] = []
     suppressed = 0
+    # instances whose lines would differ only in their address share one line that names them all
+    groups: dict[tuple[str, int, int, str], list[Result]] = {}
     for r in report.results:
         if not _shown(r, unresolved):
             continue
-        loc = r.location
         if r.suppressed:
             suppressed += 1
             if not show_suppressed:
                 continue
-            text = f'suppressed ({_printable(r.suppressed)}): {message(r)}'
-        else:
-            text = message(r)
-        lines.append((loc.path, loc.line, loc.column, 1, text))
+        key = (r.location.path, r.location.line, r.location.column,
+               _INSTANCE_KEY.sub('', r.address) + message(replace(r, address='')))
+        groups.setdefault(key, []).append(r)
+    for (path, line, column, _), same in groups.items():
+        same.sort(key=lambda r: _address_order(r.address))
+        r = same[0]
+        text = message(r, [x.address for x in same])
+        if r.suppressed:
+            text = f'suppressed ({_printable(r.suppressed)}): {text}'
+        lines.append((path, line, column, 1, text))
     for e in report.errors:
         lines.append((e.path, e.line, e.column, 0, _error_message(e)))
     for n in report.notes:
@@ -261,6 +286,11 @@ def _text(report: Report, unresolved: str, show_suppressed: bool) -> str:
     if show_suppressed and suppressed:
         out.append(f'{suppressed} suppressed finding(s)')
     return ''.join(f'{line}\n' for line in out)
+
+
+def _address_order(address: str) -> list[tuple[int, int | str]]:
+    """``x[2]`` before ``x[10]``: numbers in an address compare as numbers."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r'(\d+)', address)]
 
 
 # --- JSON ------------------------------------------------------------------------
@@ -292,6 +322,7 @@ def _result_json(r: Result, files: frozenset[str]) -> dict[str, Json]:
         'via': list(r.via),
         'origin': origin,
         'callers': [{'file': c.path, 'line': c.line, 'column': c.column} for c in r.callers],
+        'installed': list(r.installed),
         'status': _status(r),
         'verdict': r.status,
         'suppression': r.suppressed or None,

@@ -43,6 +43,7 @@ class Result:
     shared: bool = False
     via: tuple[str, ...] = ()  # names the value passed through: ('var.params', 'local.cfg')
     callers: tuple[Span, ...] = ()  # module blocks that instantiated this, outermost first
+    installed: tuple[str, ...] = ()  # installed modules it lies in, outermost first: 'module.pg: SOURCE VERSION'
     suppressed: str = ''  # the comment form that suppresses it, '' when not suppressed
     view: str = ''  # 'as Terraform reads it...' when only one tool's reading of .tofu files gives this result
 

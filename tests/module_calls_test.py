@@ -1,0 +1,155 @@
+"""Modules and instances, through ``main()``: what the hook follows, and that nothing is silent.
+
+Every Terraform instance is its own result; a module the hook cannot read,
+and a chain of calls deeper than it follows, end in an unverified line, never
+in silence; outputs of local modules are evaluated; modules Terraform has
+installed (``.terraform/modules/modules.json``) are followed read-only.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from check_postgresql_log_disconnections._main import main
+from check_postgresql_log_disconnections.rule import CONFIG_TYPES, PARAMETER, RULE_ID
+
+ID = f'[{RULE_ID}]'
+SINGLE, FLEX = CONFIG_TYPES
+
+
+def cfg(value: str, *, label: str = 'x', extra: str = '') -> str:
+    return (f'resource "{SINGLE}" "{label}" {{\n{extra}  name        = "{PARAMETER}"\n'
+            f'  server_name = "psql"\n  value       = {value}\n}}\n')
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / '.git').mkdir()  # the repository's root: module sources may not leave it
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    rc = main(list(argv))
+    return rc, capsys.readouterr().out.splitlines()
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    rc = main(['--format', 'json', *argv])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+# --- every instance is its own result -------------------------------------------------------------
+
+def test_count_gives_one_result_per_instance(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, {'main.tf': cfg('"off"', extra='  count       = 3\n')})
+    addresses = [f'{SINGLE}.x[{i}]' for i in range(3)]
+    assert run(capsys, 'main.tf') == (1, [
+        f'main.tf:5:17: {SINGLE}.x[0]: log_disconnections is "off", expected "on" '
+        f'(3 instances: {", ".join(addresses)}) {ID}'])
+    _, doc = run_json(capsys, 'main.tf')
+    assert [r['address'] for r in doc['results']] == addresses  # type: ignore[index]
+    assert doc['summary']['noncompliant'] == 3  # type: ignore[index]
+    main(['--format', 'sarif', 'main.tf'])
+    sarif = json.loads(capsys.readouterr().out)
+    assert [r['locations'][0]['logicalLocations'][0]['fullyQualifiedName']
+            for r in sarif['runs'][0]['results']] == addresses
+
+
+def test_module_instances_reaching_the_same_literal_are_each_a_result(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, {
+        'main.tf': 'module "db" {\n  count  = 2\n  source = "./db"\n}\n\n'
+                   'module "env" {\n  for_each = toset(["dev", "prod"])\n  source   = "./db"\n}\n',
+        'db/main.tf': cfg('var.log'),
+        'db/variables.tf': 'variable "log" {\n  default = "off"\n}\n',
+    })
+    db = [f'module.db[{i}].{SINGLE}.x' for i in range(2)]
+    env = [f'module.env["{k}"].{SINGLE}.x' for k in ('dev', 'prod')]
+    rc, lines = run(capsys, 'main.tf')
+    assert (rc, lines) == (1, [
+        f'db/main.tf:4:17: {db[0]}: log_disconnections is "off", expected "on" (value from db/variables.tf:2, '
+        f'default of var.log) (module call at main.tf:1) (2 instances: {", ".join(db)}) {ID}',
+        f'db/main.tf:4:17: {env[0]}: log_disconnections is "off", expected "on" (value from db/variables.tf:2, '
+        f'default of var.log) (module call at main.tf:6) (2 instances: {", ".join(env)}) {ID}',
+    ])
+    rc, doc = run_json(capsys, 'main.tf')
+    assert [r['address'] for r in doc['results']] == db + env  # type: ignore[index]
+    assert doc['summary']['noncompliant'] == 4  # type: ignore[index]
+
+
+def test_a_long_group_names_the_first_instances_and_counts_the_rest(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, {'main.tf': cfg('"off"', extra='  count       = 25\n')})
+    _, lines = run(capsys, 'main.tf')
+    named = ', '.join(f'{SINGLE}.x[{i}]' for i in range(10))
+    assert lines == [f'main.tf:5:17: {SINGLE}.x[0]: log_disconnections is "off", expected "on" '
+                     f'(25 instances: {named}, and 15 more) {ID}']
+
+
+# --- modules the hook cannot read ---------------------------------------------------------------------
+
+AVM = 'Azure/avm-res-dbforpostgresql-flexibleserver/azurerm'
+NO_INIT = 'no .terraform/modules/modules.json (run terraform init)'
+
+
+def unread(where: str, address: str, argument: str, source: str, why: str = NO_INIT) -> str:
+    return (f'{where}: unverified: {address}: argument {argument} passes {PARAMETER} to module source "{source}", '
+            f'which the hook cannot read: {why} {ID}')
+
+
+@pytest.mark.parametrize(('call', 'extra', 'expected'), (
+    pytest.param(
+        f'module "pg" {{\n  source  = "{AVM}"\n  version = "0.1.4"\n  server_configuration = {{\n'
+        f'    ld = {{ name = "{PARAMETER}", config = "off" }}\n  }}\n}}\n', {},
+        [unread('main.tf:4:26', 'module.pg', 'server_configuration', AVM)], id='verified module, string value'),
+    pytest.param(
+        'module "pg" {\n  source = "Azure/postgresql/azurerm"\n'
+        f'  postgresql_configurations = {{ {PARAMETER} = "off" }}\n}}\n', {},
+        [unread('main.tf:3:31', 'module.pg', 'postgresql_configurations', 'Azure/postgresql/azurerm')],
+        id='older module, map key'),
+    pytest.param(
+        'module "pg" {\n  count  = 2\n  source = "git::https://example.com/pg.git?ref=v1"\n'
+        '  settings = var.settings\n}\n',
+        {'variables.tf': f'variable "settings" {{\n  default = {{ server = {{ {PARAMETER.upper()} = "off" }} }}\n}}\n'},
+        [unread('main.tf:4:14', 'module.pg[0]', 'settings', 'git::https://example.com/pg.git?ref=v1').replace(
+            f' {ID}', f' (2 instances: module.pg[0], module.pg[1]) {ID}')],
+        id='git, through a variable, each instance'),
+    pytest.param(
+        'module "pg" {\n  source = "./missing"\n  params = { ld = "log_disconnections" }\n}\n', {},
+        ['main.tf:1:1: note: module "pg" source ./missing does not exist: not followed',
+         unread('main.tf:3:12', 'module.pg', 'params', './missing', 'its directory does not exist: not followed')],
+        id='missing local directory'),
+    pytest.param(
+        'module "pg" {\n  source = "s3::https://s3.amazonaws.com/b/pg.zip"\n  params = var.none\n}\n',
+        {'variables.tf': 'variable "none" {}\n'}, [], id='nothing names the parameter'),
+))
+def test_a_module_it_cannot_read_is_unverified_at_the_argument(
+        repo: Path, capsys: pytest.CaptureFixture[str], call: str, extra: dict[str, str],
+        expected: list[str]) -> None:
+    write(repo, {'main.tf': call, **extra})
+    assert run(capsys, 'main.tf') == (0, expected)
+    assert run(capsys, '--unresolved', 'fail', 'main.tf') == (1 if expected else 0, expected)
+
+
+def test_a_chain_deeper_than_the_limit_is_not_silent(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from check_postgresql_log_disconnections.instances import MAX_MODULE_DEPTH
+    n = MAX_MODULE_DEPTH + 1  # "off" passed down 17 local calls
+    write(repo, {'main.tf': 'module "m" {\n  source = "./m1"\n  log    = "off"\n}\n'})
+    for i in range(1, n):
+        write(repo, {f'm{i}/main.tf': f'variable "log" {{}}\nmodule "m" {{\n  source = "../m{i + 1}"\n'
+                                      '  log    = var.log\n}\n'})
+    write(repo, {f'm{n}/main.tf': 'variable "log" {}\n' + cfg('var.log')})
+    line = (f'm{MAX_MODULE_DEPTH}/main.tf:2:1: unverified: {"module.m." * MAX_MODULE_DEPTH}module.m: module "m" '
+            f'(source ../m{n}) is more than {MAX_MODULE_DEPTH} module calls deep: what it configures is not checked '
+            f'{ID}')
+    assert run(capsys, 'main.tf') == (0, [line])
+    assert run(capsys, '--unresolved', 'fail', 'main.tf') == (1, [line])
