@@ -178,8 +178,8 @@ def test_main_on_a_real_plan(real_plan: tuple[Path, dict[str, Any]], tmp_path: P
     assert main(['--plan', 'plan.json']) == 1
     nc = 'log_disconnections is {}, expected "on"'
     assert capsys.readouterr().out == ''.join(f'{where}: {text} [{ID}]\n' for where, text in [
-        ('main.tf:9:13', f'{FLEX}.root[0]: ' + nc.format('"OFF"') + ' (value from main.tf:2, default of var.log)'),
-        ('main.tf:9:13', f'{FLEX}.root[1]: ' + nc.format('"OFF"') + ' (value from main.tf:2, default of var.log)'),
+        ('main.tf:9:13', f'{FLEX}.root[0]: ' + nc.format('"OFF"') + ' (value from main.tf:2, default of var.log)'
+         f' (2 instances: {FLEX}.root[0], {FLEX}.root[1])'),  # one text line names both instances
         ('main.tf:16:13', f'unverified: {FLEX}.later: value known only after apply (the plan marks it unknown)'),
         ('modules/pg/main.tf:7:13', f'module.db["prod"].{FLEX}.this["log_disconnections"]: ' + nc.format('"off"')
          + ' (value from main.tf:23, var.log) (module call at main.tf:21)'),
