@@ -8,8 +8,12 @@ splices top-level blocks from different files together, mutates the bytes
 invalid UTF-8, BOMs in the middle, huge identifiers, deep nesting, CRLF, lone
 CR, huge numbers...), sometimes adds symbolic links (a module directory that
 links to itself, a module source or a ``.tf`` file that links out of the
-repository), and runs the hook's ``main()`` in-process on each input, in a
-pool of worker processes. Every input must keep the invariants of issue 6:
+repository), sometimes a hostile name: a file named like an option
+(``--output=m/main.tf``) passed as pre-commit passes it, after
+``--pre-commit`` and the options; a file name that is not UTF-8 or holds
+control characters; a named pipe (FIFO) beside the module, passed, walked or
+given as ``--var-file``. It runs the hook's ``main()`` in-process on each
+input, in a pool of worker processes. Every input must keep the invariants of issue 6:
 
 * no exception escapes ``main()`` (a traceback is a *crash*);
 * it returns within ``--timeout`` seconds (else the worker is killed: a *hang*);
@@ -21,7 +25,10 @@ pool of worker processes. Every input must keep the invariants of issue 6:
   files that were passed, each replaced by ``"on"``; a file with a read or
   parse error is never rewritten; no file is created or removed; a second
   ``--fix`` changes nothing;
-* no result comes from a file outside the repository;
+* no result comes from a file outside the repository, and nothing is written
+  outside it;
+* a name passed after ``--pre-commit`` is a file: the output is the same as
+  when the name is given as ``./NAME`` after ``--``;
 * no "internal error" line (a bug the hook caught) is printed: it counts as a crash.
 
 Input ``i`` of seed ``S`` is generated from ``random.Random(f'{S}:{i}')`` alone,
@@ -249,7 +256,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     for dirpath, _dirs, names in os.walk(root):
         for n in names:
             p = Path(dirpath, n)
-            if not p.is_symlink():
+            if p.is_file() and not p.is_symlink():  # never open a FIFO
                 out[str(p.relative_to(root))] = p.read_bytes()
     return dict(sorted(out.items()))
 
@@ -262,6 +269,13 @@ def write_files(root: Path, files: dict[str, bytes]) -> None:
 
 
 # --- what --fix may change -----------------------------------------------------------
+
+def printable(path: str) -> str:
+    """A path as the hook prints it (escaped like its messages)."""
+    from check_postgresql_log_disconnections.render import printable as escape
+
+    return escape(path)
+
 
 def _decoded(data: bytes) -> str:
     return data[len(BOM):].decode('utf-8') if data.startswith(BOM) else data.decode('utf-8')
@@ -321,19 +335,30 @@ def check_inside(out: str, argv: Sequence[str]) -> None:
         _require(not (p.startswith(('..', '/')) or os.path.isabs(p)), f'a result from outside the repository: {p}')
 
 
-_VALUED = ('--format', '--unresolved', '--var', '--var-file', '--output')
+_VALUED = ('--format', '--unresolved', '--var', '--var-file', '--output', '--tool', '--plan')
+_TF_NAME = re.compile(r'\.(tf|tofu|tfvars)(\.json)?$')
 
 
 def passed_files(root: Path, argv: Sequence[str]) -> set[str]:
-    """The files ``argv`` passes (directories walked as the hook walks them), relative to ``root``."""
+    """The files ``argv`` passes (directories walked as the hook walks them), relative to ``root``.
+
+    After ``--``, and after ``--pre-commit``'s options (at the first item that
+    does not start with ``-`` or that ends in a Terraform suffix), every item is a file.
+    """
     out: set[str] = set()
     args = iter(argv)
+    files_only = False
     for a in args:
-        if a in _VALUED:
-            next(args, None)
-            continue
-        if a.startswith('--'):
-            continue
+        if not files_only:
+            if a == '--':
+                files_only = True
+                continue
+            if a in _VALUED:
+                next(args, None)
+                continue
+            if a.startswith('-') and not (argv[:1] == ['--pre-commit'] and _TF_NAME.search(a)):
+                continue
+            files_only = argv[:1] == ['--pre-commit']
         if (root / a).is_dir() and not (root / a).is_symlink():
             for dirpath, dirs, names in os.walk(root / a):
                 dirs[:] = [d for d in dirs if d not in ('.terraform', '.git')]
@@ -343,13 +368,25 @@ def passed_files(root: Path, argv: Sequence[str]) -> set[str]:
     return out
 
 
-def check_case(root: Path, argv: list[str], *, limit: int | None = None) -> str:
+def _as_json(argv: list[str]) -> list[str]:
+    """``argv`` asking for ``--format json`` (among the options: after ``--pre-commit``'s, items are files)."""
+    out = list(argv)
+    if '--format' in out[:-1]:
+        out[out.index('--format') + 1] = 'json'
+    elif out[:1] == ['--pre-commit']:
+        out[1:1] = ['--format', 'json']
+    else:
+        out += ['--format', 'json']
+    return out
+
+
+def check_case(root: Path, argv: list[str], *, limit: int | None = None, same_as: list[str] | None = None) -> str:
     """Run ``main(argv)`` in ``root`` (files already written) and check every invariant; returns its output.
 
     With ``--fix`` in ``argv``: a ``--format json`` run without it first says
     what is fixable; the fix may change those literals (in files that were
     passed and have no error) and nothing else, and a second ``--fix`` must
-    change nothing.
+    change nothing. ``same_as``: another argv that must print the same (without ``--fix``).
     """
     before = snapshot(root)
     if '--fix' not in argv:
@@ -357,9 +394,12 @@ def check_case(root: Path, argv: list[str], *, limit: int | None = None) -> str:
         check_output(out, rc, argv)
         check_inside(out, argv)
         _require(snapshot(root) == before, f'main({argv!r}) changed a file without --fix')
+        if same_as is not None:
+            _require(run_main(root, same_as, limit=limit) == (rc, out),
+                     f'main({argv!r}) and main({same_as!r}) differ: a file name acted as an option')
         return out
     plain = [a for a in argv if a != '--fix']
-    rc, out = run_main(root, [*plain, '--format', 'json'], limit=limit)
+    rc, out = run_main(root, _as_json(plain), limit=limit)
     doc = check_json_output(out, rc, unresolved=_option(argv, '--unresolved', 'warn'))
     passed = passed_files(root, argv)  # --fix writes only those (see hooks/fix.py)...
     broken = {e['file'] for e in doc['errors']}  # ...and never a file it could not read or parse whole
@@ -377,7 +417,7 @@ def check_case(root: Path, argv: list[str], *, limit: int | None = None) -> str:
                  else f'--fix rewrote {name}, in which its report found nothing fixable')
     if _option(argv, '--format', 'text') == 'text':
         fixing = {line[len('Fixing '):] for line in out.splitlines() if line.startswith('Fixing ')}
-        changed = {os.path.normpath(n) for n in before if after[n] != before[n]}
+        changed = {printable(os.path.normpath(n)) for n in before if after[n] != before[n]}
         _require(fixing == changed, f'"Fixing" lines {sorted(fixing)} but changed files {sorted(changed)}')
     rc2, out2 = run_main(root, argv, limit=limit)
     check_output(out2, rc2, argv)
@@ -727,23 +767,61 @@ def make_case(corpus: Corpus, seed: int, index: int) -> dict[str, Any]:
     for _ in range(r.choice((0, 0, 1, 1, 2, 3))):
         name = r.choice(mutable)
         files[name] = mutate(files[name], random_mutation(r))
-    argv: list[str] = []
+    opts: list[str] = []
     if r.random() < 0.3:
-        argv.append('--fix')
-    argv += ['--format', r.choices(('text', 'json', 'sarif'), weights=(6, 2, 1))[0]]
+        opts.append('--fix')
+    opts += ['--format', r.choices(('text', 'json', 'sarif'), weights=(6, 2, 1))[0]]
     if r.random() < 0.2:
-        argv += ['--unresolved', r.choice(('ignore', 'warn', 'fail'))]
+        opts += ['--unresolved', r.choice(('ignore', 'warn', 'fail'))]
     if r.random() < 0.1:
-        argv.append('--require-explicit')
+        opts.append('--require-explicit')
     if r.random() < 0.1:
-        argv.append('--show-suppressed')
+        opts.append('--show-suppressed')
     if r.random() < 0.1:
-        argv += ['--var', r.choice(('log_disconnections=off', 'server_parameters={log_disconnections="OFF"}',
+        opts += ['--var', r.choice(('log_disconnections=off', 'server_parameters={log_disconnections="OFF"}',
                                     'environment=prod', 'x=[[[['))]
     if r.random() < 0.05:
-        argv += ['--var-file', r.choice((*[p for p in files if p.endswith('.tfvars')], '../outside.tfvars'))]
-    argv += [checked] if r.random() < 0.2 else targets
-    return {'files': files, 'links': links, 'argv': argv, 'git': r.random() < 0.5, 'seed': seed, 'index': index}
+        opts += ['--var-file', r.choice((*[p for p in files if p.endswith('.tfvars')], '../outside.tfvars'))]
+    paths = [checked] if r.random() < 0.2 else targets
+    case = {'files': files, 'links': links, 'argv': [*opts, *paths], 'git': r.random() < 0.5, 'seed': seed,
+            'index': index}
+    _hostile(r, corpus, case, opts, paths, checked)
+    return case
+
+
+# Files named like options (pre-commit passes them after the options, `--...` sorted first), names that are
+# not UTF-8 or hold control characters, named pipes: the hook must judge each as the file it is.
+OPTION_LIKE = ('--output=m/main.tf', '--out=m/main.tf', '--output=../outside/report.tf',
+               '--var=log_disconnections={tf="on"}.tf', '--var-file=m/main.tf', '--fix.tf', '-h.tf',
+               '--format=json.tf', '--unresolved=ignore.tf', '--plan=m/plan.tf.json', '--tool=opentofu.tofu', '--.tf')
+ODD_NAMES = ('caf\udce9.tf', '\udcff\udcfe.tfvars', 'x\x1b[2J.tf', 'a\nb.tf', 'r\u202etl.tf', 't\tab.auto.tfvars',
+             '\x1b]0;title\x07.tf')
+FIFOS = ('scratch.tf', 'pipe.tf', 'pipe.tfvars', 'terraform.tfvars')
+
+
+def _hostile(r: random.Random, corpus: Corpus, case: dict[str, Any], opts: list[str], paths: list[str],
+             checked: str) -> None:
+    roll = r.random()
+    files: dict[str, bytes] = case['files']
+    if roll < 0.08:  # as pre-commit runs the manifest's entry: --pre-commit, the args, the file names
+        name = r.choice(OPTION_LIKE)
+        files[name] = r.choice(corpus.texts)
+        paths = [name, *paths]
+        case['argv'] = ['--pre-commit', *opts, *paths]
+        case['same_as'] = [*opts, '--', *(f'./{p}' if p.startswith('-') else p for p in paths)]
+    elif roll < 0.14:
+        name = os.path.normpath(os.path.join(checked, r.choice(ODD_NAMES)))
+        files[name] = r.choice(corpus.texts)
+        if r.random() < 0.7 and paths != [checked]:
+            case['argv'] = [*opts, *paths, name]
+    elif roll < 0.2:  # beside the module (read before the tracked filter), passed, walked, or a --var-file
+        fifo = os.path.normpath(os.path.join(checked, r.choice(FIFOS)))
+        files.pop(fifo, None)
+        case['fifos'] = [fifo]
+        if fifo.endswith('.tfvars') and r.random() < 0.5:
+            case['argv'] = [*opts, '--var-file', fifo, *paths]
+        elif r.random() < 0.5 and paths != [checked]:
+            case['argv'] = [*opts, *paths, fifo]
 
 
 def run_case(case: dict[str, Any], base: Path, limit: int | None = None) -> str:
@@ -757,9 +835,17 @@ def run_case(case: dict[str, Any], base: Path, limit: int | None = None) -> str:
         for path, target in case.get('links', {}).items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             os.symlink(target, root / path)
+        for path in case.get('fifos', ()):
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            os.mkfifo(root / path)
         if case['git']:
             (root / '.git').mkdir()  # the repository root: module sources and --var-file may not leave it
-        return check_case(root, list(case['argv']), limit=limit)
+        out = check_case(root, list(case['argv']), limit=limit, same_as=case.get('same_as'))
+        escaped = base / 'outside' / 'report.tf'  # where `--output=../outside/report.tf` would write
+        if escaped.exists():
+            escaped.unlink()
+            raise Violation(f'main({case["argv"]!r}) wrote outside the repository: {escaped}')
+        return out
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -11,6 +11,9 @@ in which it knows every literal token and which of them feed
   raising, prints only lines of the documented forms, writes no file without
   ``--fix``, and with ``--fix`` changes nothing but the literals its own report
   called fixable;
+* on hostile names (a file named like an option, passed as pre-commit passes
+  it; a name that is not UTF-8 or holds control characters; a named pipe),
+  the same, and a name is always a file, never an option;
 * on the valid modules, ``--fix`` turns exactly the non-compliant literals into
   ``"on"`` and keeps every other byte, leaves nothing fixable behind, and is
   idempotent.
@@ -28,13 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from check_postgresql_log_disconnections.rule import CONFIG_TYPES
@@ -276,6 +280,45 @@ def test_fix_on_mutated_input_changes_only_the_literals_it_reported(workdir: Pat
         before = fuzz.snapshot(root)
         fuzz.check_case(root, ['--fix', *sorted(files)], limit=LIMIT)
         event(f'files fixed: {sum(before[n] != d for n, d in fuzz.snapshot(root).items())}')
+
+
+# --- properties: hostile names --------------------------------------------------------------
+
+HOSTILE = st.one_of(st.tuples(st.just('option'), st.sampled_from(fuzz.OPTION_LIKE)),
+                    st.tuples(st.just('odd'), st.sampled_from(fuzz.ODD_NAMES)),
+                    st.tuples(st.just('fifo'), st.sampled_from(fuzz.FIFOS)))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(files=mutated(), hostile=HOSTILE, fmt=st.sampled_from(('text', 'json', 'sarif')), extra=ARGS,
+       fix=st.booleans(), passed=st.booleans())
+def test_hostile_names(workdir: Path, files: dict[str, bytes], hostile: tuple[str, str], fmt: str,
+                       extra: list[str], fix: bool, passed: bool) -> None:
+    """A name pre-commit passes after the options is a file: the output is the one ``./NAME`` after ``--``
+    gives, nothing is written anywhere. A name that is not UTF-8 or holds control characters prints
+    escaped, on documented lines. A named pipe beside the module, passed, or as ``--var-file`` is never
+    opened (a hang otherwise)."""
+    kind, name = hostile
+    assume(kind != 'fifo' or hasattr(os, 'mkfifo'))
+    opts = [*(['--fix'] if fix else []), '--format', fmt, *extra]
+    with fresh_dir(workdir) as root:
+        same_as = None
+        if kind == 'option':  # at the top, as `git ls-files` sorts it: `--...` first
+            files = {**files, name: files[sorted(files)[0]]}
+            argv = ['--pre-commit', *opts, name, *sorted(set(files) - {name})]
+            same_as = [*opts, '--', f'./{name}', *sorted(set(files) - {name})]
+        elif kind == 'odd':
+            files = {**files, f'm/{name}': files[sorted(files)[0]]}
+            argv = [*opts, *sorted(files if passed else set(files) - {f'm/{name}'})]
+        else:
+            files = {k: v for k, v in files.items() if k != f'm/{name}'}
+            (root / 'm').mkdir()
+            os.mkfifo(root / 'm' / name)
+            argv = [*opts, *sorted(files), *([f'm/{name}'] if passed else [])]
+        fuzz.write_files(root, files)
+        fuzz.check_case(root, argv, limit=LIMIT, same_as=same_as)
+        assert not (root.parent / 'outside' / 'report.tf').exists()  # `--output=../outside/report.tf`
+    event(f'{kind}{" --fix" if fix else ""}')
 
 
 # --- properties: --fix on valid modules ------------------------------------------------
