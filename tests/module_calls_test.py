@@ -153,3 +153,150 @@ def test_a_chain_deeper_than_the_limit_is_not_silent(repo: Path, capsys: pytest.
             f'{ID}')
     assert run(capsys, 'main.tf') == (0, [line])
     assert run(capsys, '--unresolved', 'fail', 'main.tf') == (1, [line])
+
+
+# --- outputs of local modules ------------------------------------------------------------------------
+
+SETTINGS = '''variable "env" {}
+
+locals {
+  base      = { log_disconnections = "on", log_checkpoints = "on" }
+  overrides = { prod = { log_disconnections = "off" } }
+}
+
+output "params" {
+  value = merge(local.base, lookup(local.overrides, var.env, {}))
+}
+'''
+USES_SETTINGS = f'''resource "{FLEX}" "this" {{
+  for_each  = {{EXPR}}
+  name      = each.key
+  server_id = "x"
+  value     = each.value
+}}
+'''
+
+
+@pytest.mark.parametrize(('calls', 'expr', 'address', 'what'), (
+    ('module "settings" {\n  source = "./settings"\n  env    = "prod"\n}\n', 'module.settings.params',
+     f'{FLEX}.this["log_disconnections"]', 'module.settings.params'),
+    ('module "settings" {\n  source   = "./settings"\n  for_each = toset(["dev", "prod"])\n  env      = each.key\n}\n',
+     'module.settings["prod"].params', f'{FLEX}.this["log_disconnections"]', 'module.settings'),
+    ('module "settings" {\n  source = "./settings"\n  count  = 2\n  env    = ["dev", "prod"][count.index]\n}\n',
+     'module.settings[1].params', f'{FLEX}.this["log_disconnections"]', 'module.settings'),
+))
+def test_outputs_of_a_local_module_are_evaluated(repo: Path, capsys: pytest.CaptureFixture[str], calls: str,
+                                                  expr: str, address: str, what: str) -> None:
+    # terraform console agrees: module.settings.params is {log_checkpoints = "on", log_disconnections = "off"}
+    write(repo, {'main.tf': USES_SETTINGS.replace('{EXPR}', expr) + calls, 'settings/main.tf': SETTINGS})
+    assert run(capsys, 'main.tf') == (1, [
+        f'main.tf:5:15: {address}: log_disconnections is "off", expected "on" (value from settings/main.tf:5, '
+        f'{what}) {ID}'])
+    write(repo, {'settings/main.tf': SETTINGS.replace('prod =', 'staging =')})  # prod keeps "on"
+    assert run(capsys, 'main.tf') == (0, [])
+
+
+def test_an_output_that_is_known_only_after_apply_is_unverified(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, {'main.tf': cfg('module.srv.log') + 'module "srv" {\n  source = "./srv"\n}\n',
+                 'srv/main.tf': 'output "log" {\n  value = azurerm_postgresql_flexible_server.x.name\n}\n'})
+    assert run(capsys, 'main.tf') == (0, [
+        f'main.tf:4:17: unverified: {SINGLE}.x: value cannot be determined: '
+        f'azurerm_postgresql_flexible_server.x is known only after apply {ID}'])
+
+
+# --- modules terraform init installed -----------------------------------------------------------------
+
+REGISTRY_CALL = '''module "pg" {
+  source  = "Azure/postgresql/azurerm"
+  version = "3.1.1"
+  postgresql_configurations = { log_disconnections = "off" }
+}
+'''
+INSTALLED = f'''variable "postgresql_configurations" {{
+  default = {{}}
+}}
+
+resource "{SINGLE}" "db" {{
+  for_each            = var.postgresql_configurations
+  name                = each.key
+  server_name         = "psql"
+  value               = each.value
+}}
+
+module "child" {{
+  source = "Azure/child/azurerm"
+  log    = lookup(var.postgresql_configurations, "log_disconnections", "on")
+}}
+'''
+CHILD = 'variable "log" {}\n' + cfg('var.log', label='nested')
+
+
+def manifest(**sources: str) -> str:
+    modules = [{'Key': '', 'Source': '', 'Dir': '.'}]
+    for key, source in sources.items():
+        key = key.replace('__', '.')
+        modules.append({'Key': key, 'Source': source, 'Version': '3.1.1' if key == 'pg' else '1.0.0',
+                        'Dir': f'.terraform/modules/{key}'})
+    return json.dumps({'Modules': modules})
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import subprocess
+    subprocess.run(['git', 'init', '-q', str(tmp_path)], check=True)
+    (tmp_path / '.gitignore').write_text('.terraform/\n')
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_an_installed_module_is_followed_read_only(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    write(git_repo, {
+        'main.tf': REGISTRY_CALL,
+        '.terraform/modules/modules.json': manifest(pg='registry.terraform.io/Azure/postgresql/azurerm',
+                                                    pg__child='registry.terraform.io/Azure/child/azurerm'),
+        '.terraform/modules/pg/main.tf': INSTALLED,
+        '.terraform/modules/pg.child/main.tf': CHILD,
+    })
+    subprocess.run(['git', 'add', 'main.tf', '.gitignore'], check=True)  # .terraform is never tracked
+    pg = '(installed module.pg: Azure/postgresql/azurerm 3.1.1)'
+    child = '(installed module.pg.module.child: Azure/child/azurerm 1.0.0)'
+    assert run(capsys, 'main.tf') == (1, [
+        f'.terraform/modules/pg.child/main.tf:5:17: module.pg.module.child.{SINGLE}.nested: log_disconnections is '
+        f'"off", expected "on" (value from main.tf:4, var.postgresql_configurations) (module call at main.tf:1) '
+        f'(module call at .terraform/modules/pg/main.tf:12) {pg} {child} {ID}',
+        f'.terraform/modules/pg/main.tf:9:25: module.pg.{SINGLE}.db["log_disconnections"]: log_disconnections is '
+        f'"off", expected "on" (value from main.tf:4, var.postgresql_configurations) (module call at main.tf:1) '
+        f'{pg} {ID}',
+    ])
+    before = (git_repo / '.terraform/modules/pg/main.tf').read_text()
+    assert main(['--fix', 'main.tf']) == 1
+    assert capsys.readouterr().out.splitlines()[0] == 'Fixing main.tf'
+    assert (git_repo / 'main.tf').read_text() == REGISTRY_CALL.replace('"off"', '"on"')
+    assert (git_repo / '.terraform/modules/pg/main.tf').read_text() == before
+    assert run(capsys, 'main.tf') == (0, [])
+
+
+@pytest.mark.parametrize(('records', 'why'), (
+    ({}, 'no .terraform/modules/modules.json (run terraform init)'),
+    ({'pg': 'registry.terraform.io/Azure/postgresql/azurerm', 'other': 'x'}, ''),
+    ({'other': 'registry.terraform.io/Azure/other/azurerm'},
+     'module pg is not in .terraform/modules/modules.json (run terraform init)'),
+    ({'pg': 'registry.terraform.io/Azure/old-postgresql/azurerm'},
+     '.terraform/modules/modules.json records module pg from registry.terraform.io/Azure/old-postgresql/azurerm, '
+     'not Azure/postgresql/azurerm (run terraform init)'),
+))
+def test_a_missing_or_stale_record_is_unverified_with_why(
+        repo: Path, capsys: pytest.CaptureFixture[str], records: dict[str, str], why: str) -> None:
+    write(repo, {'main.tf': REGISTRY_CALL, '.terraform/modules/pg/main.tf': INSTALLED.split('module "child"')[0],
+                 '.terraform/modules/other/main.tf': ''})
+    if records:
+        write(repo, {'.terraform/modules/modules.json': manifest(**records)})
+    rc, lines = run(capsys, 'main.tf')
+    if not why:  # listed with the same source: followed
+        assert (rc, len(lines)) == (1, 1)
+        assert lines[0].startswith(f'.terraform/modules/pg/main.tf:9:25: module.pg.{SINGLE}.db["log_disconnections"]')
+        return
+    assert (rc, lines) == (0, [unread('main.tf:4:31', 'module.pg', 'postgresql_configurations',
+                                      'Azure/postgresql/azurerm', why)])

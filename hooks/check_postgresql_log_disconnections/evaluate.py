@@ -153,6 +153,11 @@ class _Eval:
     # --- references ---
     def reference(self, e: s.Ref | s.GetAttr, b: dict[str, Value]) -> Value | None:
         """``var.x``, ``local.x`` and other roots that are not plain values; None otherwise."""
+        inner = e.obj if isinstance(e, s.GetAttr) else None
+        if isinstance(inner, s.GetAttr) and isinstance(inner.obj, s.Ref) and inner.obj.name == 'module' and \
+                'module' not in b:  # module.NAME.OUTPUT: named as such where the value came from
+            v = self.get_attr(self.scope.module(inner.name), e.name, e)
+            return v.through(f'module.{inner.name}.{e.name}') if isinstance(v, Val) else v
         if isinstance(e, s.GetAttr) and isinstance(e.obj, s.Ref) and e.obj.name not in b:
             root, name = e.obj.name, e.name
             if root == 'var':

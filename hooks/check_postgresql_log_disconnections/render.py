@@ -15,9 +15,16 @@ line and column, nothing at all when everything is fine::
     PLAN: ADDRESS: ...                                 (--plan: an instance whose file was not found)
     N suppressed finding(s)                            (last; only with show_suppressed)
 
+Instances of one resource whose lines would differ only in their address
+(``count``, ``for_each``, module instances) share one line that ends, before
+the rule id, with `` (N instances: ADDRESS, ...)`` (the first ``MAX_NAMED``
+named, then ``and M more``); JSON and SARIF list every instance.
+
 ORIGIN is `` (value from PATH:LINE[, WHAT])`` when the value came from a
 literal elsewhere (a variable default, a tfvars line...), then
-`` (module call at PATH:LINE)`` for each module call, outermost first.
+`` (module call at PATH:LINE)`` for each module call, outermost first, then
+`` (installed module.NAME: SOURCE VERSION)`` for each module ``terraform init``
+installed that it lies in.
 VALUE is shown as Terraform shows it (``"off"``, ``true``, ``0``, ``null``);
 a value that is not ``on``/``off`` in any case also gets ``(not an accepted
 value; Azure takes "on" or "off")``. A configuration resource that is missing
