@@ -354,7 +354,6 @@ def _check_files(args: list[str], opts: Options) -> Report:
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
     from check_postgresql_log_disconnections import suppress
     from check_postgresql_log_disconnections.instances import RootInputs
-    from check_postgresql_log_disconnections.texts import check_module
 
     root_inputs = _root_inputs(opts, state, report)
     try:
@@ -369,16 +368,32 @@ def _check_files(args: list[str], opts: Options) -> Report:
             first = files.display(state.passed_in[d][0])
             report.notes.append(Note(first, 1, 1, '--var and --var-file are not applied: this directory is a '
                                      f'child module (called at {children[d]}), judged with its own defaults'))
+    inputs = {d: RootInputs() if d in children else root_inputs for d in candidates}
+    results = _check_views(state, inputs, opts, report, shown)
+
+    report.results = _select(results, shown)
+    report.results = suppress.apply(report.results, _texts(state))
+    report.notes = _dedupe_notes(report.notes, shown)
+    report.errors = list(dict.fromkeys(report.errors))
+    return report
+
+
+
+def _check_views(state: _Loader, inputs: dict[str, RootInputs], opts: Options, report: Report,
+                 shown: set[str]) -> list[Result]:
+    """Each directory of ``inputs`` checked as Terraform reads it, and as OpenTofu does when they differ."""
+    from check_postgresql_log_disconnections.texts import check_module
+
     views: list[tuple[_Loader, list[Result]]] = []
     for tool in ('terraform', 'opentofu') if opts.tool == 'both' else (opts.tool,):
         if tool == 'opentofu' and opts.tool == 'both' and not state.saw_tofu():
             break  # no .tofu file anywhere: both tools read the same
         view = state.view(tool) if views else state
         results: list[Result] = []
-        for d in candidates:
+        for d, root_inputs in inputs.items():
             try:
                 mod = view.module(d)
-                tree = view.tree(RootInputs() if d in children else root_inputs, report.notes, d)
+                tree = view.tree(root_inputs, report.notes, d)
                 results.extend(check_module(mod, tree, report.errors, shown, require_explicit=opts.require_explicit))
             except Exception as e:  # a bug of ours must not hide the other directories
                 report.errors.extend(
@@ -389,14 +404,7 @@ def _check_files(args: list[str], opts: Options) -> Report:
     for view, _ in views:
         for mod in view.modules.values():
             report.errors.extend(e for e in mod.errors if e.path in shown)
-    results = _merge_views([r for _, r in views])
-
-    report.results = _select(results, shown)
-    report.results = suppress.apply(report.results, _texts(state))
-    report.notes = _dedupe_notes(report.notes, shown)
-    report.errors = list(dict.fromkeys(report.errors))
-    return report
-
+    return _merge_views([r for _, r in views])
 
 _AS = {'terraform': 'as Terraform reads it, without the .tofu files',
        'opentofu': 'as OpenTofu reads it, with the .tofu files'}
