@@ -55,6 +55,21 @@ MOD_CASES = (
           'v.tf': 'variable "broken" {\n  default = = 1\n}\n'},
          ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is "off", '
           'expected "on"']),
+    case('not_terraform_files',
+         {'main.tf': resource('"off"'), 'README.md': resource('"off"'), 'notes.txt': 'value = "off"'},
+         ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is "off", '
+          'expected "on"']),
+    case('module_called_twice_loaded_once',
+         {'main.tf': 'module "a" {\n  source = "./pg"\n}\nmodule "b" {\n  source = "./pg/"\n}\n',
+          'pg/main.tf': resource('"off"')},
+         ['pg/main.tf:3: noncompliant: module.a.azurerm_postgresql_configuration.c: log_disconnections is '
+          '"off", expected "on" (module call at main.tf:1)',
+          'pg/main.tf:3: noncompliant: module.b.azurerm_postgresql_configuration.c: log_disconnections is '
+          '"off", expected "on" (module call at main.tf:4)']),
+    case('no_such_root',
+         {'other/main.tf': resource('"off"')},
+         [],
+         root='.'),
 )
 
 
