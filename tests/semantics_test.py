@@ -341,3 +341,42 @@ def test_when_git_cannot_be_asked_the_hook_says_so_and_fails(here: Path, capsys:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert run(capsys, 'main.tf') == (1, [f'main.tf: cannot ask git which files are tracked ({reason}): not checked'])
+
+
+# --- valid Terraform never blocks a commit: a CDK for Terraform .tf.json of 2 MB ---
+
+def cdktf(n: int, value: str) -> str:
+    import json
+    storage = {f'sa{i}': {'//': {'metadata': {'path': f'stack/sa{i}', 'uniqueId': f'sa{i}'}},
+                          'name': f'sa{i}', 'location': '${var.location}', 'account_tier': 'Standard',
+                          'tags': {'env': 'prod', 'idx': str(i)},
+                          'network_rules': [{'default_action': 'Deny', 'ip_rules': ['10.0.0.1', '10.0.0.2']}]}
+               for i in range(n)}
+    return json.dumps({
+        '//': {'metadata': {'backend': 'local', 'stackName': 's', 'version': '0.20.0'}},
+        'data': {'azurerm_client_config': {'current': {}}},
+        'variable': {'location': {'default': 'westeurope'}, 'ld': {'default': value}},
+        'resource': {'azurerm_storage_account': storage,
+                     FLEX: {'ld': {'name': 'log_disconnections', 'server_id': '${azurerm_x.main.id}',
+                                   'value': '${var.ld}'}}},
+    }, indent=2)
+
+
+def test_a_large_cdk_for_terraform_json_file_is_checked(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = cdktf(4000, 'on')
+    assert len(text) > 2_000_000
+    write(here, {'cdk.tf.json': text})
+    assert run(capsys, 'cdk.tf.json') == (0, [])
+    write(here, {'cdk.tf.json': cdktf(4000, 'off')})
+    code, out = run(capsys, 'cdk.tf.json')
+    assert code == 1 and len(out) == 1
+    assert out[0].endswith(f'{FLEX}.ld: log_disconnections is "off", expected "on" '
+                           f'(value from cdk.tf.json:19, default of var.ld) [{ID}]')
+
+
+def test_a_large_json_file_with_an_error_in_a_skipped_block_is_still_an_error(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, {'cdk.tf.json': cdktf(4000, 'on').replace('"Deny"', '"Deny",', 1)})
+    code, out = run(capsys, 'cdk.tf.json')
+    assert code == 1 and len(out) == 1
+    assert out == ['cdk.tf.json:40:38: cannot parse Terraform: expecting property name enclosed in double quotes']

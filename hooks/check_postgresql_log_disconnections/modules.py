@@ -301,14 +301,14 @@ def _parse_chunk(src: Source, c: scan.Chunk, errors: list[RunError]) -> s.Body |
 
 
 def _parse_whole(src: Source, errors: list[RunError]) -> s.Body | None:
-    if len(src.text) > MAX_CHUNK * 2:
+    if src.kind != 'tfjson' and len(src.text) > MAX_CHUNK * 2:  # (.tf.json: read fast, only what matters)
         errors.append(RunError(src.path, f'file too large to parse whole ({len(src.text)} characters)', 1, 1, 'limit'))
         return None
     try:
         if src.kind in ('tfjson', 'tfvarsjson'):
             if src.kind == 'tfvarsjson':
                 return tfjson.parse_tfvars(src.text, src.path)
-            return tfjson.parse_config(src.text, src.path)
+            return tfjson.parse_config(src.text, src.path, CONFIG_TYPES + SERVER_TYPES)
         return hcl.parse(src.text, src.path)
     except hcl.ParseError as e:
         errors.append(RunError(src.path, e.reason, e.line, e.column))

@@ -46,7 +46,7 @@ from __future__ import annotations
 import bisect
 import json.decoder
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from json.decoder import scanstring  # type: ignore[attr-defined]  # (not in typeshed)
 from typing import cast
@@ -130,19 +130,45 @@ def parse_by_name(text: str, path: str) -> s.Body:
     return parse_config(text, path)
 
 
-def parse_config(text: str, path: str) -> s.Body:
-    """A Terraform JSON configuration file: its blocks (``Body.attributes`` is empty)."""
-    r = _Reader(text, path)
+def parse_config(text: str, path: str, resource_types: Collection[str] | None = None) -> s.Body:
+    """A Terraform JSON configuration file: its blocks (``Body.attributes`` is empty).
+
+    With ``resource_types``, only ``variable``, ``locals``, ``module`` blocks and
+    resources of those types are read into nodes; everything else is only
+    checked to be JSON, by the C decoder (a 2 MB CDK for Terraform file in ~0.1 s).
+    """
+    r = _Reader(text, path, None if resource_types is None else _skip_but(frozenset(resource_types)))
     root = r.root()
     try:
         blocks: list[s.Block] = []
         for key, value in root.pairs:
-            if key.text in _TOP:
+            if key.text in _TOP and value.kind != 'skipped':
                 labels, schema = _TOP[key.text]
                 blocks.extend(r.blocks(key.text, value, labels, schema))
         return s.Body((), tuple(blocks))
     except RecursionError:  # pragma: no cover (MAX_DEPTH keeps well below the limit)
         raise hcl.ParseError('JSON too deeply nested') from None
+
+
+_READ = frozenset({'resource', 'variable', 'locals', 'module', 'output'})
+
+
+def _skip_but(resource_types: frozenset[str]) -> Callable[[list[_JsonNode]], bool]:
+    def skip(keys: list[_JsonNode]) -> bool:
+        """Is the value at these property names one no caller reads?"""
+        if not keys:
+            return False
+        if keys[0].text not in _READ:
+            return True
+        return keys[0].text == 'resource' and len(keys) > 1 and keys[1].text not in resource_types
+    return skip
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f'{name} is not JSON')
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
 
 def parse_tfvars(text: str, path: str) -> s.Body:
@@ -160,9 +186,10 @@ def parse_tfvars(text: str, path: str) -> s.Body:
 class _JsonReader:
     """JSON text -> a tree of ``_JsonNode`` with offsets; positions and errors in the file."""
 
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, skip: Callable[[list[_JsonNode]], bool] | None = None) -> None:
         self.text = text
         self.path = path
+        self.skip = skip  # which values (by the property names leading to them) to check, not read
         self.newlines = [m.start() for m in re.finditer('\n', text)]
 
     # --- positions ---
@@ -211,7 +238,10 @@ class _JsonReader:
             if i >= n:
                 raise self.error('unexpected end of file', i)
             c = text[i]
-            if c in '{[':
+            if c in '{[' and self.skip is not None and self.skip(keys):
+                node = _JsonNode('skipped', i, self.skip_value(i))
+                i = node.end
+            elif c in '{[':
                 if len(stack) >= MAX_DEPTH:
                     raise self.error(f'JSON nested more than {MAX_DEPTH} levels deep', i)
                 node = _JsonNode('object' if c == '{' else 'array', i)
@@ -267,6 +297,17 @@ class _JsonReader:
                 return _JsonNode('scalar', i, i + len(word), value), i + len(word)
         raise self.error(f'unexpected {self.found(i)}', i)
 
+    def skip_value(self, i: int) -> int:
+        """The end of the JSON value at ``i``, checked by the C decoder and not kept."""
+        try:
+            return _DECODER.raw_decode(self.text, i)[1]
+        except json.JSONDecodeError as e:
+            raise self.error(e.msg.lower(), e.pos) from None
+        except ValueError as e:  # NaN, Infinity
+            raise self.error(str(e), i) from None
+        except RecursionError:
+            raise self.error('JSON too deeply nested', i) from None
+
     def key(self, i: int, keys: list[_JsonNode]) -> int:
         if i >= len(self.text) or self.text[i] != '"':
             raise self.error(f'expected a property name in double quotes, found {self.found(i)}', i)
@@ -303,6 +344,8 @@ class _Reader(_JsonReader):
         out: list[s.Block] = []
 
         def walk(node: _JsonNode, names: tuple[str, ...]) -> None:
+            if node.kind == 'skipped':
+                return  # a resource type no caller reads
             if len(names) == labels:
                 for body in self.objects(node, f'the body of a {type_} block'):
                     attrs, blocks = self.body(body, schema)
