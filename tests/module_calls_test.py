@@ -300,3 +300,18 @@ def test_a_missing_or_stale_record_is_unverified_with_why(
         return
     assert (rc, lines) == (0, [unread('main.tf:4:31', 'module.pg', 'postgresql_configurations',
                                       'Azure/postgresql/azurerm', why)])
+
+
+def test_fix_never_writes_under_dot_terraform(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    installed = cfg('"off"', label='db')  # the installed module itself sets "off"
+    write(git_repo, {
+        'main.tf': 'module "pg" {\n  source = "Azure/postgresql/azurerm"\n}\n',
+        '.terraform/modules/modules.json': manifest(pg='registry.terraform.io/Azure/postgresql/azurerm'),
+        '.terraform/modules/pg/main.tf': installed,
+    })
+    assert main(['--fix', 'main.tf', '.terraform/modules/pg/main.tf']) == 1
+    out = capsys.readouterr().out
+    assert 'Fixing' not in out
+    assert ('not fixed: the value is in a module terraform init installed (.terraform/modules/pg/main.tf:4); '
+            'change the module call or its version') in out
+    assert (git_repo / '.terraform/modules/pg/main.tf').read_text() == installed

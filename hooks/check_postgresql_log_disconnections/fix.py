@@ -47,6 +47,9 @@ def _why_not(result: Result, passed: set[str]) -> str | None:
         return rule.fix_by_hand()
     if result.shared:
         return f'the literal at {lit.path}:{lit.line} also feeds another setting; change it by hand'
+    if '.terraform' in lit.path.replace('\\', '/').split('/'):
+        return (f'the value is in a module terraform init installed ({lit.path}:{lit.line}); '
+                'change the module call or its version')
     if lit.path not in passed:
         return f'the value comes from {lit.path}:{lit.line}, which was not passed; run the hook on it to fix'
     return None

@@ -117,11 +117,10 @@ class Module:
             _collect(self, body, is_override(pending.src.path))
 
 
-def may_configure(sources: list[Source], call_matters: Callable[[str], bool], remote: bool = False) -> bool:
-    """Could this directory hold a configuration resource, or call a module that does?
+def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) -> bool:
+    """Could this directory hold a configuration resource, or call a local module that does?
 
-    ``call_matters`` answers the same question for a local module source
-    path; ``remote`` says calls of other modules may matter (see ``files.remote_matters``).
+    ``call_matters`` answers the same question for a module source path.
     """
     for src in sources:
         if src.kind not in ('tf', 'tfjson'):
@@ -130,8 +129,6 @@ def may_configure(sources: list[Source], call_matters: Callable[[str], bool], re
             return True
         if (_LOCAL_SOURCE.search(src.text) or _ESCAPED_SOURCE.search(src.text)) and \
                 _any_call_matters(src.text, call_matters):
-            return True
-        if remote and 'module' in src.text:
             return True
     return False
 

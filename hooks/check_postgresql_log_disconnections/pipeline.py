@@ -177,13 +177,16 @@ def _installed_dir(directory: str) -> bool:
 
 def _sources_may_configure(directory: str, sources: list[files.Source], child: Callable[[str], bool]) -> bool:
     # a local module source is a string starting with ./ or ../
-    remote = files.remote_matters(directory, sources)
-    if not remote and not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text
-                              for src in sources):
+    if not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text for src in sources) \
+            and not files.remote_matters(directory, sources):
         return False  # the common case, decided without importing the parser side
     from check_postgresql_log_disconnections import modules
 
-    return modules.may_configure(sources, child, remote)
+    if modules.may_configure(sources, child):
+        return True
+    # a registry, git or URL module call may be followed (installed) or unverified (handed the parameter)
+    return files.remote_matters(directory, sources) and any(
+        'module' in src.text for src in sources if src.kind in ('tf', 'tfjson'))
 
 
 def _cli_value(text: str) -> Value:
