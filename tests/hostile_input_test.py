@@ -342,3 +342,14 @@ def test_fix_refuses_a_read_only_file(repo: Path, capsys: pytest.CaptureFixture[
         f'{FINDING}\n')
     assert (repo / 'main.tf').read_text() == MAIN
     assert stat.S_IMODE(os.stat(repo / 'main.tf').st_mode) == 0o444
+
+
+@needs_fifo
+def test_a_fifo_as_terraforms_modules_json_is_not_opened(tmp_path: Path) -> None:
+    from check_postgresql_log_disconnections import installed
+
+    (tmp_path / '.terraform' / 'modules').mkdir(parents=True)
+    os.mkfifo(tmp_path / '.terraform' / 'modules' / 'modules.json')
+    with no_hang():
+        assert installed.read(str(tmp_path)).problem == (
+            'cannot read .terraform/modules/modules.json: not a regular file (named pipe) (run terraform init)')

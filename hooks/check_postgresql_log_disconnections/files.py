@@ -129,8 +129,8 @@ def not_regular(mode: int) -> str | None:
     return f'not a regular file ({kind})'
 
 
-def read_bytes(path: str) -> bytes | str:
-    """The bytes of a regular file of at most ``MAX_FILE_BYTES``, or why not.
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes | str:
+    """The bytes of a regular file of at most ``limit`` bytes, or why not.
 
     A FIFO, device or socket is never opened (opening a FIFO blocks until a
     writer comes; a device never ends): ``stat`` says what the path is first,
@@ -148,13 +148,13 @@ def read_bytes(path: str) -> bytes | str:
             why = not_regular(st.st_mode)
             if why is not None:
                 return why
-            if st.st_size > MAX_FILE_BYTES:
-                return f'file too large ({st.st_size} bytes > {MAX_FILE_BYTES})'
-            data = f.read(MAX_FILE_BYTES + 1)
+            if st.st_size > limit:
+                return f'file too large ({st.st_size} bytes > {limit})'
+            data = f.read(limit + 1)
     except OSError as e:
         return e.strerror or str(e)
-    if len(data) > MAX_FILE_BYTES:  # it grew after fstat
-        return f'file too large (more than {MAX_FILE_BYTES} bytes)'
+    if len(data) > limit:  # it grew after fstat
+        return f'file too large (more than {limit} bytes)'
     return data
 
 

@@ -13,9 +13,12 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from check_postgresql_log_disconnections import files
+
+MAX_BYTES = 8 * 1024 * 1024  # a real modules.json is a few KB
+
 MODULES_JSON = os.path.join('modules', 'modules.json')  # under the data directory
 DATA_DIR = '.terraform'  # Terraform's default; TF_DATA_DIR moves it
-MAX_BYTES = 8 * 1024 * 1024  # a real modules.json is a few KB
 # Registry hosts Terraform and OpenTofu write in front of a short registry source.
 _REGISTRY_HOSTS = ('registry.terraform.io/', 'registry.opentofu.org/')
 _RUN_INIT = 'run terraform init'
@@ -71,16 +74,17 @@ def read(root: str, data_dir: str = DATA_DIR) -> Manifest:
     """The modules installed for the root module in directory ``root``."""
     path = os.path.join(root, data_dir, MODULES_JSON)
     shown = os.path.join(data_dir, MODULES_JSON)
-    try:
-        if os.path.getsize(path) > MAX_BYTES:
-            return Manifest(problem=f'{shown} is too large to be Terraform\'s ({_RUN_INIT})')
-        with open(path, 'rb') as f:
-            doc = json.loads(f.read())
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return Manifest(problem=f'no {shown} ({_RUN_INIT})')
-    except (OSError, ValueError, RecursionError) as e:
-        why = e.strerror if isinstance(e, OSError) and e.strerror else 'not valid JSON'
-        return Manifest(problem=f'cannot read {shown}: {why} ({_RUN_INIT})')
+    data = files.read_bytes(path, MAX_BYTES)  # never a FIFO or a device, never past the cap
+    if isinstance(data, str):
+        if data.startswith('file too large'):
+            return Manifest(problem=f'{shown} is too large to be Terraform\'s ({_RUN_INIT})')
+        return Manifest(problem=f'cannot read {shown}: {data} ({_RUN_INIT})')
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return Manifest(problem=f'cannot read {shown}: not valid JSON ({_RUN_INIT})')
     entries = doc.get('Modules') if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         return Manifest(problem=f'{shown} has no Modules list ({_RUN_INIT})')
