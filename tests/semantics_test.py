@@ -380,3 +380,20 @@ def test_a_large_json_file_with_an_error_in_a_skipped_block_is_still_an_error(
     code, out = run(capsys, 'cdk.tf.json')
     assert code == 1 and len(out) == 1
     assert out == ['cdk.tf.json:40:38: cannot parse Terraform: expecting property name enclosed in double quotes']
+
+
+@pytest.mark.parametrize(('expr', 'value'), (
+    ('tostring(1e400 - 1e400)', '0'),
+    ('tostring(jsondecode("1e400") - 1e400)', '0'),
+    ('tostring(tonumber("1e400") - 1e400)', '0'),
+    ('tostring(floor(1e400 / 7) > 1e399)', 'true'),
+    ('tostring(1e400 % 7 >= 0)', 'true'),
+    ('tostring(-7 % 3)', '-1'),
+))
+def test_numbers_beyond_a_float_are_exact_as_in_terraform(here: Path, capsys: pytest.CaptureFixture[str],
+                                                          expr: str, value: str) -> None:
+    """Each checked with ``terraform console``: Terraform's numbers have no infinity."""
+    write(here, {'main.tf': resource(expr)})
+    code, out = run(capsys, 'main.tf')
+    assert (code, out) == (1, [f'main.tf:4:15: {FLEX}.ld: log_disconnections is "{value}" (not an accepted value; '
+                               f'Azure takes "on" or "off"), expected "on" [{ID}]'])

@@ -8,7 +8,8 @@ an exception; what Terraform would reject raises ``EvalError``.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from decimal import Decimal, localcontext
 from typing import Protocol
 
@@ -49,15 +50,22 @@ class Budget:
             raise NotKnown(Unknown('evaluation too large (step budget exhausted)'))
 
 
+_OPS: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
+    '+': operator.add, '-': operator.sub, '*': operator.mul, '/': operator.truediv, '%': operator.mod}
+
+
 def arithmetic(op: str, x: int | float, y: int | float) -> int | float:
     """Terraform computes in arbitrary precision: 3 * 0.1 is 0.3, and % truncates like Go."""
+    if op == '%' and isinstance(x, int) and isinstance(y, int) and y:  # exact for any size (1e400 % 7)
+        r = abs(x) % abs(y)
+        return -r if x < 0 else r
     a, b = Decimal(repr(x)), Decimal(repr(y))
     try:
         with localcontext() as ctx:
             ctx.prec = 40
-            r = {'+': a + b, '-': a - b, '*': a * b, '/': a / b, '%': a % b}[op]  # Decimal % truncates
-    except ArithmeticError:  # infinity from a function (Terraform has no infinite literals)
-        raise NotKnown(Unknown(f'{x} {op} {y} cannot be evaluated')) from None
+            r = _OPS[op](a, b)  # Decimal % truncates
+    except ArithmeticError:  # infinity from a function, a remainder of numbers too far apart
+        raise NotKnown(Unknown(f'the {op} of these numbers cannot be evaluated')) from None
     if not r.is_finite() or r.adjusted() >= MAX_DIGITS:
         raise NotKnown(Unknown('number too large to evaluate'))
     return int(r) if r == r.to_integral_value() else float(r)

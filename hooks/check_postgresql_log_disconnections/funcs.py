@@ -21,6 +21,7 @@ from check_postgresql_log_disconnections.values import (
     Value,
     first_unknown,
     inherit,
+    number,
     plain,
     to_bool,
     to_num,
@@ -468,11 +469,18 @@ def _json(obj: object) -> str:
     return json.dumps(norm(obj), separators=(',', ':'), sort_keys=True)
 
 
+def _json_number(text: str) -> int | float:
+    n = number(text) if text[-1:].isdigit() else None  # (NaN, Infinity: not JSON)
+    if n is None:
+        raise ValueError(f'number {text[:20]} cannot be decoded')
+    return n
+
+
 @fn('jsondecode')
 def _jsondecode(args: list[Value]) -> Value:
     (v,) = _known(args)
     try:
-        return wrap(json.loads(to_str(v)))
+        return wrap(json.loads(to_str(v), parse_float=_json_number, parse_constant=_json_number))
     except ValueError as e:
         raise EvalError(f'jsondecode(): {e}') from None
 

@@ -7,6 +7,7 @@ is what Terraform itself would reject (an attribute of ``null``...): ``try`` and
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Union
 
@@ -163,7 +164,17 @@ def to_num(value: Val) -> int | float:
         f = float(v)
     except ValueError:
         raise EvalError(f'cannot convert {v!r} to a number') from None
+    if f in (float('inf'), float('-inf')) and _NUMERAL.fullmatch(v):
+        n = number(v)  # "1e400": exact, as Terraform keeps it
+        if n is None:
+            raise NotKnown(Unknown(f'number {v[:20]} too large to evaluate'))
+        return n
+    if f != f or f in (float('inf'), float('-inf')):
+        raise EvalError(f'cannot convert {v!r} to a number')
     return int(f) if f.is_integer() and 'e' not in v.lower() and '.' not in v else f
+
+
+_NUMERAL = re.compile(r'-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?')
 
 
 def to_bool(value: Val) -> bool:
