@@ -57,8 +57,8 @@ _OPS: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
 def arithmetic(op: str, x: int | float, y: int | float) -> int | float:
     """Terraform computes in arbitrary precision: 3 * 0.1 is 0.3, and % truncates like Go."""
     if op == '%' and isinstance(x, int) and isinstance(y, int) and y:  # exact for any size (1e400 % 7)
-        r = abs(x) % abs(y)
-        return -r if x < 0 else r
+        rest = abs(x) % abs(y)
+        return -rest if x < 0 else rest
     a, b = Decimal(repr(x)), Decimal(repr(y))
     try:
         with localcontext() as ctx:
