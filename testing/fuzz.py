@@ -99,6 +99,7 @@ def _require(ok: object, message: str) -> None:
 #   PATH: --var-file is outside the repository: not read
 #   PATH: internal error while checking this module (TYPE: TEXT); please report it
 #   Fixing PATH
+#   PATH:LINE:COL: VALUE -> "on" ([WHAT, ]for ADDRESS[, ADDRESS...])    (after its Fixing line)
 #   N suppressed finding(s)
 # The named group that matched (``m.lastgroup``) says what kind of line it is.
 LINE_RE = re.compile(
@@ -111,6 +112,7 @@ LINE_RE = re.compile(
     r'|(?P<error>cannot parse Terraform: [^\n]+|cannot read: [^\n]+'
     r'|(?:symbolic link points|is) outside the repository: not followed'
     r'|--var-file is outside the repository: not read)'
+    r'|(?P<change>[^\n]+ -> "on" \((?:[^\n]+, )?for [^\n]+\))'
     r'|(?P<internal>internal error while checking this module \([^\n]+\); please report it)'
     r'|(?P<note>note: [^\n]+))')
 
@@ -159,7 +161,24 @@ def check_sarif_output(out: str, rc: int) -> dict[str, Any]:
     except ValueError as e:
         raise Violation(f'--format sarif output does not parse: {e}: {out[:300]!r}') from None
     _require(doc.get('version') == '2.1.0' and len(doc.get('runs', ())) == 1, 'not one SARIF 2.1.0 run')
+    for artifact in _artifact_locations(doc['runs'][0].get('results', [])):
+        uri = artifact.get('uri', '')
+        _require(artifact.get('uriBaseId') == '%SRCROOT%' and ':' not in uri and not uri.startswith('/'),
+                 f'SARIF uri {uri!r} is not a relative reference under %SRCROOT%')
+    for result in doc['runs'][0].get('results', []):
+        _require('suppressions' not in result, 'a suppressed result in SARIF (GitHub shows it as an open alert)')
     return doc
+
+
+def _artifact_locations(node: object) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if isinstance(node.get('artifactLocation'), dict):
+            yield node['artifactLocation']
+        for value in node.values():
+            yield from _artifact_locations(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _artifact_locations(value)
 
 
 def check_output(out: str, rc: int, argv: Sequence[str]) -> None:

@@ -313,7 +313,8 @@ def test_paths_are_printed_escaped(repo: Path, capsys: pytest.CaptureFixture[str
     ]
     assert main(['--fix', f'{directory}/main.tf']) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines == [f'Fixing {shown}/main.tf']
+    assert lines == [f'Fixing {shown}/main.tf', f'{shown}/main.tf:2:13: "off" -> "on" (default of var.x, '
+                     'for azurerm_postgresql_configuration.cfg)']
 
 
 # --- --fix keeps what it does not own ----------------------------------------------------------------------
@@ -327,7 +328,8 @@ def test_fix_keeps_a_hard_link(repo: Path, capsys: pytest.CaptureFixture[str]) -
     os.chmod(repo / 'main.tf', 0o640)
     inode = os.stat(repo / 'main.tf').st_ino
     assert main(['--fix', 'main.tf']) == 1
-    assert capsys.readouterr().out == 'Fixing main.tf\n'
+    assert capsys.readouterr().out == ('Fixing main.tf\nmain.tf:2:13: "off" -> "on" (default of var.x, '
+                                       'for azurerm_postgresql_configuration.cfg)\n')
     assert (repo / 'main.tf').read_text() == (repo / 'copy.tf.orig').read_text() == FIXED
     st = os.stat(repo / 'main.tf')
     assert (st.st_ino, st.st_nlink, stat.S_IMODE(st.st_mode)) == (inode, 2, 0o640)

@@ -34,7 +34,10 @@ def test_fix_rewrites_the_origin_only_and_is_idempotent(module: Path, capsys: py
     assert main(['main.tf', 'variables.tf']) == 1
     capsys.readouterr()
     assert main(['--fix', 'main.tf', 'variables.tf']) == 1
-    assert capsys.readouterr().out == 'Fixing variables.tf\n'
+    assert capsys.readouterr().out == (  # what changed, as a reviewer wants it before re-staging
+        'Fixing variables.tf\n'
+        'variables.tf:2:13: "OFF" -> "on" (default of var.ld, '
+        'for azurerm_postgresql_flexible_server_configuration.ld)\n')
     assert (module / 'main.tf').read_text() == RESOURCE
     assert (module / 'variables.tf').read_bytes() == b'\xef\xbb\xbf' + VARIABLES.replace('"OFF"', '"on"').encode()
     assert stat.S_IMODE(os.stat(module / 'variables.tf').st_mode) == 0o640
@@ -159,3 +162,32 @@ def test_kics_fixtures_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         ('positive.tf', '5', '27'), ('positive.tf', '12', '27'), ('positive.tf', '19', '27')]
     assert lines[0] == (f'positive.tf:5:27: azurerm_postgresql_configuration.positive1: log_disconnections is "off", '
                         f'expected "on" [{ID}]')
+
+
+FOR_EACH = '''resource "azurerm_postgresql_configuration" "cfg" {
+  for_each            = toset(["a", "b"])
+  name                = "log_disconnections"
+  resource_group_name = "rg"
+  server_name         = each.key
+  value               = "OFF"
+}
+'''
+
+
+def test_fix_says_what_changed_once_per_literal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('PRE_COMMIT', raising=False)
+    (tmp_path / 'main.tf').write_text(FOR_EACH)
+    assert main(['--fix', 'main.tf']) == 1
+    assert capsys.readouterr().out == (
+        'Fixing main.tf\n'
+        'main.tf:6:25: "OFF" -> "on" (for azurerm_postgresql_configuration.cfg["a"])\n')  # one line per literal
+    (tmp_path / 'main.tf').write_text(FOR_EACH)
+    assert main(['--fix', '--format', 'json', 'main.tf']) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [r['status'] for r in doc['results']] == ['compliant']  # what is left, as it now stands
+    assert (doc['fixed'], doc['changes']) == (['main.tf'], [{
+        'file': 'main.tf', 'line': 6, 'column': 25, 'from': 'OFF', 'to': 'on', 'what': '',
+        'addresses': ['azurerm_postgresql_configuration.cfg["a"]'],
+    }])

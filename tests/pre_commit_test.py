@@ -5,6 +5,7 @@ try-repo`` does: commit your work before running this test.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -172,3 +173,91 @@ def test_an_unverified_value_reaches_the_terminal(repo: Path, env: dict[str, str
     assert done.returncode == 0, done.stdout + done.stderr
     assert ('main.tf:5:25: unverified: azurerm_postgresql_configuration.audit: value cannot be determined: '
             'var.log_disconnections has no default') in done.stdout + done.stderr
+
+
+def test_json_output_under_pre_commit_is_one_whole_document(repo: Path, env: dict[str, str]) -> None:
+    # the hook runs serially (require_serial): one process, one document, however many files
+    config = (repo / '.pre-commit-config.yaml').read_text()
+    (repo / '.pre-commit-config.yaml').write_text(config + '        args: [--format, json, --output, report.json]\n')
+    for i in range(24):
+        d = repo / f'm{i:02d}'
+        d.mkdir()
+        (d / 'main.tf').write_text(BAD)
+        (d / 'variables.tf').write_text(VARIABLES % 'off')
+        for j in range(4):
+            (d / f'other{j}.tf').write_text(f'resource "azurerm_resource_group" "g{j}" {{\n  name = "x"\n}}\n')
+    _git(repo, 'add', '.', env=env)
+    _git(repo, 'commit', '-q', '-m', 'all', '--no-verify', env=env)
+    out = subprocess.run([PRE_COMMIT, 'run', '--all-files'], cwd=repo, env=env, capture_output=True, text=True)
+    assert out.returncode == 1, out.stdout + out.stderr
+    doc = json.loads((repo / 'report.json').read_text())
+    assert sorted(r['file'] for r in doc['results']) == [f'm{i:02d}/main.tf' for i in range(24)]
+    assert doc['summary']['noncompliant'] == 24
+
+
+# --- the README, copied as a new user would -------------------------------------------------
+
+README = (HERE / 'README.md').read_text()
+PLACEHOLDER = 'https://github.com/OWNER/check-postgresql-log-disconnections'
+
+
+def _block(heading: str, lang: str, index: int = 0) -> str:
+    section = README.split(f'\n## {heading}\n', 1)[1].split('\n## ', 1)[0]
+    return re.findall(rf'^```{lang}\n(.*?)^```$', section, re.M | re.S)[index]
+
+
+@pytest.fixture(scope='module')
+def hosted(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A clone of this repository at HEAD, with HEAD on a branch named main, as it would be hosted."""
+    rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=HERE, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    clone = tmp_path_factory.mktemp('hosted') / 'check-postgresql-log-disconnections.git'
+    subprocess.run(['git', 'init', '-q', '--bare', str(clone)], check=True)
+    subprocess.run(['git', 'push', '-q', str(clone), f'{rev}:refs/heads/main'], cwd=HERE, check=True)
+    subprocess.run(['git', 'symbolic-ref', 'HEAD', 'refs/heads/main'], cwd=clone, check=True)
+    return str(clone), rev
+
+
+def _console(block: str, url: str) -> list[list[str]]:
+    """The commands of a console block (`$ ...` lines), the placeholder URL replaced."""
+    return [line[2:].split('  #')[0].replace(PLACEHOLDER, url).split()
+            for line in block.splitlines() if line.startswith('$ ')]
+
+
+def test_the_readme_setup_blocks_a_commit_and_its_fix_path_lets_it_through(
+        tmp_path: Path, env: dict[str, str], hosted: tuple[str, str]) -> None:
+    url, rev = hosted
+    _git(tmp_path, 'init', '-q', '-b', 'main', env=env)
+    config = _block('Use it', 'yaml')
+    assert PLACEHOLDER in config and 'rev: main' in config
+    (tmp_path / '.pre-commit-config.yaml').write_text(config.replace(PLACEHOLDER, url))
+    autoupdate, install = _console(_block('Use it', 'console'), url)
+    assert autoupdate[:2] == ['pre-commit', 'autoupdate'] and install == ['pre-commit', 'install']
+    for command in (autoupdate, install):
+        out = subprocess.run([PRE_COMMIT, *command[1:]], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+    # no tag yet: autoupdate pins the newest commit
+    assert f'rev: {rev}' in (tmp_path / '.pre-commit-config.yaml').read_text()
+    _git(tmp_path, 'add', '.', env=env)
+    assert _git(tmp_path, 'commit', '-q', '-m', 'pre-commit', env=env).returncode == 0
+
+    (tmp_path / 'db').mkdir()
+    (tmp_path / 'db' / 'main.tf').write_text(BAD)
+    (tmp_path / 'db' / 'variables.tf').write_text(VARIABLES % 'off')
+    _git(tmp_path, 'add', '.', env=env)
+    blocked = _git(tmp_path, 'commit', '-m', 'add database', env=env)
+    assert blocked.returncode == 1
+    assert 'db/main.tf:5:25: azurerm_postgresql_configuration.audit: log_disconnections is "off"' in (
+        blocked.stdout + blocked.stderr)
+
+    # the documented fix path, output as the README shows it
+    fix_block = _block('`--fix`', 'console')
+    (fix,) = [c for c in _console(fix_block, url) if c[0] == 'pre-commit']
+    out = subprocess.run([PRE_COMMIT, *fix[1:]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    shown = fix_block.split('\n$ ')[0].split('\n', 1)[1]  # what the block shows after the command
+    assert out.stdout.strip('\n') == shown.strip('\n')
+    assert (tmp_path / 'db' / 'variables.tf').read_text() == VARIABLES % 'on'
+    _git(tmp_path, 'add', '.', env=env)
+    allowed = _git(tmp_path, 'commit', '-m', 'add database', env=env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr

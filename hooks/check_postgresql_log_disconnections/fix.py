@@ -18,7 +18,7 @@ import re
 import stat
 
 from check_postgresql_log_disconnections import files, lexer, rule
-from check_postgresql_log_disconnections.results import Note, Report, Result
+from check_postgresql_log_disconnections.results import Change, Note, Report, Result
 from check_postgresql_log_disconnections.syntax import Span
 
 _BOM = '\ufeff'.encode()
@@ -214,6 +214,21 @@ def _fix_file(path: str, spans: list[Span], expected: dict[tuple[str, int, int],
     return True if why is None else note(f'not fixed: {why}')
 
 
+def changes(results: list[Result], changed: set[str], passed: set[str]) -> list[Change]:
+    """What was rewritten in the ``changed`` files: one ``Change`` per literal, by position."""
+    fed: dict[Span, list[Result]] = {}
+    for r in results:
+        if r.status == 'noncompliant' and not r.suppressed and _why_not(r, passed) is None \
+                and _literal(r).path in changed:
+            fed.setdefault(_literal(r), []).append(r)
+    out = []
+    for lit, rs in fed.items():
+        what = rs[0].origin_what if rs[0].origin is not None else ''
+        out.append(Change(lit.path, lit.line, lit.column, rs[0].value, what,
+                          tuple(sorted({r.address for r in rs}))))
+    return sorted(out, key=lambda c: (c.path, c.line, c.column))
+
+
 def apply(report: Report) -> list[str]:
     """Fix what can be fixed in the files that were passed; returns the rewritten paths, sorted.
 
@@ -237,4 +252,5 @@ def apply(report: Report) -> list[str]:
             changed.append(path)
     report.notes.extend(n for n in dict.fromkeys(notes) if n not in report.notes)
     report.fixed.extend(p for p in changed if p not in report.fixed)
+    report.changes.extend(changes(report.results, set(changed), passed))
     return changed

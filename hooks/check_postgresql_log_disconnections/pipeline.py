@@ -298,7 +298,7 @@ def _fix_and_recheck(report: Report, args: list[str], opts: Options) -> Report:
     if not fixed:
         return report
     again = run(args, replace(opts, fix=False))
-    again.fixed = fixed
+    again.fixed, again.changes = fixed, report.changes
     again.notes = list(dict.fromkeys(report.notes + again.notes))
     return again
 
@@ -338,10 +338,12 @@ def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result
 
 def _check_files(args: list[str], opts: Options) -> Report:
     paths, errors = files.paths_from_args(args)
-    report = Report(errors=list(errors))
-    root = files.git_root(os.getcwd())
+    cwd = os.getcwd()
+    report = Report(errors=list(errors), cwd=cwd)
+    root = files.git_root(cwd)
+    report.root = root or cwd
     git = root if root is not None and files.is_work_tree(root) else None  # (an empty .git only bounds the run)
-    state = _Loader(root or os.getcwd(), git, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform')
+    state = _Loader(root or cwd, git, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform')
     shown = {files.display(p) for p in paths}
     report.files = sorted(shown)
 
@@ -376,6 +378,7 @@ def _check_files(args: list[str], opts: Options) -> Report:
 
     report.results = _select(results, shown)
     report.results = suppress.apply(report.results, _texts(state))
+    report.texts = {s.path: '\ufeff' * s.bom + s.text for s in state.sources.values() if isinstance(s, files.Source)}
     report.notes = _dedupe_notes(report.notes, shown)
     report.errors = list(dict.fromkeys(report.errors))
     return report

@@ -63,47 +63,35 @@ can count what was checked; unverified ones are included whatever
       "errors": [{"file", "line", "column", "kind", "reason", "message"}],  # line 0: no position
       "notes": [{"file", "line", "column", "text"}],
       "fixed": [str],              # files rewritten by --fix
+      "changes": [{"file", "line", "column", "from", "to", "what", "addresses": [str]}],
+                                   # each literal --fix rewrote: its value before, "on" after,
+                                   # where it lives ('default of var.x', '' in the block), what it set
       "summary": {"noncompliant", "unverified", "compliant", "suppressed", "errors": int}
     }
 
 Positions are 1-based; ``end_column`` is exclusive. Lists are sorted by file,
 line, column.
 
-SARIF (``--format sarif``): 2.1.0, one run, one rule. Noncompliant results are
-level ``error``, unverified ones ``note`` (left out when ``unresolved ==
-'ignore'``), compliant ones are not reported. Suppressed results are kept with
-an ``inSource`` suppression. A fixable result carries a ``fixes`` entry that
-replaces the literal with ``"on"``. Run errors and notes are tool execution
-notifications; ``executionSuccessful`` is false when a file could not be checked.
+SARIF (``--format sarif``): see ``sarif.py``.
 """
 from __future__ import annotations
 
 import json
 import math
-import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from check_postgresql_log_disconnections import rule
-from check_postgresql_log_disconnections.results import Report, Result, RunError
-from check_postgresql_log_disconnections.rule import CIS, CWE, HELP_URI, OUR_ID, PARAMETER, RULE_ID, RULE_NAME, SEVERITY
-
-if TYPE_CHECKING:
-    from check_postgresql_log_disconnections.syntax import Span
+from check_postgresql_log_disconnections.results import Change, Report, Result, RunError
+from check_postgresql_log_disconnections.rule import CIS, CWE, PARAMETER, RULE_ID, RULE_NAME, SEVERITY
 
 FORMATS = ('text', 'json', 'sarif')
 MAX_NAMED = 10  # instances a grouped text line names; JSON and SARIF list every one
 _INSTANCE_KEY = re.compile(r'\["(?:[^"\\]|\\.)*"\]|\[[0-9*]+\]')  # ["k"], [0], [*]: what tells instances apart
 UNRESOLVED = ('ignore', 'warn', 'fail')
 
-TOOL_NAME = OUR_ID
-SARIF_SCHEMA = (
-    'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/'
-    'sarif-schema-2.1.0.json'
-)
 
 Json = Any
 
@@ -156,32 +144,32 @@ def show_value(value: object) -> str:
     return _printable(json.dumps(_jsonable(value), ensure_ascii=False))
 
 
-def _origin_text(result: Result) -> str:
-    parts = []
+# A message is a list of segments: plain text, or (text, n) where the text names
+# related location n (1 the origin, then the module calls). Text joins them;
+# SARIF turns the second kind into links GitHub shows (``[text](n)``).
+def _origin_segments(result: Result) -> list[str | tuple[str, int]]:
+    parts: list[str | tuple[str, int]] = []
+    n = 0
     if result.origin is not None:
+        n += 1
         what = f', {_printable(result.origin_what)}' if result.origin_what else ''
-        parts.append(f' (value from {_printable(result.origin.path)}:{result.origin.line}{what})')
+        parts += [' (value from ', (f'{_printable(result.origin.path)}:{result.origin.line}', n), f'{what})']
     for call in result.callers:
-        parts.append(f' (module call at {_printable(call.path)}:{call.line})')
+        n += 1
+        parts += [' (module call at ', (f'{_printable(call.path)}:{call.line}', n), ')']
     for module in result.installed:
         parts.append(f' (installed {_printable(module)})')
     if result.view:
         parts.append(f' ({result.view})')
-    return ''.join(parts)
+    return parts
 
 
-def message(result: Result, instances: Sequence[str] = ()) -> str:
-    """The human message for a result, the same in every format.
-
-    It names the address, the value, what was expected and where the value
-    came from, and ends with the KICS rule id. It never says "suppressed":
-    the formats add that themselves. ``instances``: the addresses of all the
-    instances one text line stands for, when more than one.
-    """
+def segments(result: Result, instances: Sequence[str] = ()) -> list[str | tuple[str, int]]:
+    """The human message for a result as segments (see ``message``)."""
     address = _printable(result.address)  # for_each keys can hold any text
     if result.status == 'unverified':
         reason = result.reason or 'the value cannot be determined statically'
-        return f'unverified: {address}: {_printable(reason)}{_instances(instances)} [{RULE_ID}]'
+        return [f'unverified: {address}: {_printable(reason)}{_instances(instances)} [{RULE_ID}]']
     if not result.value_known:
         # The "Not Set" case: no configuration resource gives a value at all.
         why = f' ({_printable(result.reason)})' if result.reason else ''
@@ -192,7 +180,18 @@ def message(result: Result, instances: Sequence[str] = ()) -> str:
             is_ += f' (not an accepted value; Azure takes {_either(rule.AZURE_VALUES)})'
     if result.status == 'noncompliant':
         is_ += f', expected "{rule.ACCEPTED}"'
-    return f'{address}: {PARAMETER} {is_}{_origin_text(result)}{_instances(instances)} [{RULE_ID}]'
+    return [f'{address}: {PARAMETER} {is_}', *_origin_segments(result), f'{_instances(instances)} [{RULE_ID}]']
+
+
+def message(result: Result, instances: Sequence[str] = ()) -> str:
+    """The human message for a result, the same in every format.
+
+    It names the address, the value, what was expected and where the value
+    came from, and ends with the KICS rule id. It never says "suppressed":
+    the formats add that themselves. ``instances``: the addresses of all the
+    instances one text line stands for, when more than one.
+    """
+    return ''.join(s if isinstance(s, str) else s[0] for s in segments(result, instances))
 
 
 def _instances(addresses: Sequence[str]) -> str:
@@ -236,6 +235,15 @@ def _where(path: str, line: int, column: int) -> str:
     if column <= 0:
         return f'{path}:{line}'
     return f'{path}:{line}:{column}'
+
+
+def change_line(change: Change) -> str:
+    """What ``--fix`` rewrote, after its ``Fixing PATH`` line:
+    ``variables.tf:2:13: "OFF" -> "on" (default of var.ld, for ADDRESS)``."""
+    what = f'{_printable(change.what)}, ' if change.what else ''
+    fed = ', '.join(_printable(a) for a in change.addresses)
+    return (f'{_where(change.path, change.line, change.column)}: {show_value(change.old)} -> {rule.REPLACEMENT} '
+            f'({what}for {fed})')
 
 
 # --- exit code -----------------------------------------------------------------
@@ -370,210 +378,12 @@ def _json(report: Report) -> str:
             for n in notes
         ],
         'fixed': sorted(report.fixed),
+        'changes': [
+            {'file': c.path, 'line': c.line, 'column': c.column, 'from': _jsonable(c.old), 'to': rule.ACCEPTED,
+             'what': c.what, 'addresses': list(c.addresses)}
+            for c in report.changes
+        ],
         'summary': summary,
-    }
-    return json.dumps(doc, indent=2, allow_nan=False) + '\n'
-
-
-# --- SARIF -----------------------------------------------------------------------
-
-_URI_SAFE = "/!$&'()*+,;=:@~-._"
-
-
-def _quote(path: str) -> str:
-    # A path decoded with surrogateescape names raw bytes: quote those bytes.
-    from urllib.parse import quote
-
-    try:
-        return quote(path, safe=_URI_SAFE, errors='surrogateescape')
-    except UnicodeEncodeError:
-        return quote(path, safe=_URI_SAFE, errors='surrogatepass')
-
-
-def _uri(path: str) -> dict[str, str]:
-    """An artifactLocation: relative paths against %SRCROOT%, absolute ones as file URIs."""
-    pure = PurePath(path)
-    posix = pure.as_posix()
-    if pure.is_absolute():
-        slashes = '' if posix.startswith('//') else '//' if posix.startswith('/') else '///'
-        return {'uri': f'file:{slashes}{_quote(posix)}'}
-    return {'uri': _quote(posixpath.normpath(posix)), 'uriBaseId': '%SRCROOT%'}
-
-
-def _region(span: Span) -> dict[str, int]:
-    region: dict[str, int] = {}
-    if span.line >= 1:
-        region['startLine'] = span.line
-        if span.column >= 1:
-            region['startColumn'] = span.column
-        if span.end_line >= span.line:
-            region['endLine'] = span.end_line
-            if span.end_column >= 1 and (span.end_line > span.line or span.end_column >= span.column):
-                region['endColumn'] = span.end_column
-    return region
-
-
-def _physical(span: Span) -> dict[str, Json]:
-    loc: dict[str, Json] = {'artifactLocation': _uri(span.path)}
-    region = _region(span)
-    if region:
-        loc['region'] = region
-    return loc
-
-
-def _fingerprint(r: Result) -> str:
-    key = '\0'.join((RULE_ID, _uri(r.location.path)['uri'], r.address))
-    import hashlib
-
-    return hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
-
-
-def _sarif_result(r: Result, files: frozenset[str]) -> dict[str, Json]:
-    out: dict[str, Json] = {
-        'ruleId': RULE_ID,
-        'ruleIndex': 0,
-        'level': 'error' if r.status == 'noncompliant' else 'note',
-        'message': {'text': message(r)},
-        'locations': [{
-            'physicalLocation': _physical(r.location),
-            'logicalLocations': [{'fullyQualifiedName': r.address, 'kind': 'resource'}],
-        }],
-        'partialFingerprints': {'resourceAddress/v1': _fingerprint(r)},
-    }
-    related: list[dict[str, Json]] = []
-    if r.origin is not None:
-        what = f'value from {r.origin_what}' if r.origin_what else 'where the value comes from'
-        related.append({
-            'id': len(related) + 1,
-            'message': {'text': what},
-            'physicalLocation': _physical(r.origin),
-        })
-    for call in r.callers:
-        related.append({
-            'id': len(related) + 1,
-            'message': {'text': 'module call'},
-            'physicalLocation': _physical(call),
-        })
-    if related:
-        out['relatedLocations'] = related
-    if r.suppressed:
-        out['suppressions'] = [{'kind': 'inSource', 'justification': r.suppressed}]
-    literal = r.origin if r.origin is not None else r.location
-    if _fixable(r, files) and _region(literal):
-        out['fixes'] = [{
-            'description': {'text': rule.FIX_DESCRIPTION},
-            'artifactChanges': [{
-                'artifactLocation': _uri(literal.path),
-                'replacements': [{
-                    'deletedRegion': _region(literal),
-                    'insertedContent': {'text': rule.REPLACEMENT},
-                }],
-            }],
-        }]
-    props: dict[str, Json] = {'resourceType': r.resource_type}
-    if r.value_known:
-        props['value'] = _jsonable(r.value)
-    out['properties'] = props
-    return out
-
-
-def _camel(name: str) -> str:
-    return ''.join(word[:1].upper() + word[1:] for word in name.split())
-
-
-def _rule() -> dict[str, Json]:
-    full = rule.DESCRIPTION
-    markdown = (
-        f'{full}\n\n```hcl\n{rule.EXAMPLE}```\n\n'
-        f'KICS query `{RULE_ID}` ({SEVERITY}, {rule.CATEGORY}), {CWE}, {CIS}.'
-    )
-    return {
-        'id': RULE_ID,
-        'name': _camel(RULE_NAME),
-        'shortDescription': {'text': RULE_NAME},
-        'fullDescription': {'text': full},
-        'help': {'text': f'{full} KICS query {RULE_ID}; {CWE}; {CIS}.', 'markdown': markdown},
-        'helpUri': HELP_URI,
-        'defaultConfiguration': {'level': 'warning'},
-        'relationships': [{
-            'target': {'id': CWE.split('-')[1], 'toolComponent': {'name': 'CWE'}},
-            'kinds': ['superset'],
-        }],
-        'properties': {
-            'tags': ['security', rule.CATEGORY.lower(), CWE, rule.CIS_TAG],
-            'security-severity': rule.SECURITY_SEVERITY,
-            'precision': 'high',
-            'problem.severity': 'warning',
-            'kics-severity': SEVERITY,
-            'cwe': CWE,
-            'cis': CIS,
-        },
-    }
-
-
-def _notification(
-    level: str, text: str, path: str, line: int, column: int, kind: str,
-) -> dict[str, Json]:
-    from check_postgresql_log_disconnections.syntax import Span
-
-    span = Span(path, line, column, line, column, 0, 0)
-    phys: dict[str, Json] = {'artifactLocation': _uri(path)}
-    region = _region(span)
-    if region:
-        phys['region'] = {k: v for k, v in region.items() if k in ('startLine', 'startColumn')}
-    return {
-        'level': level,
-        'message': {'text': text},
-        'locations': [{'physicalLocation': phys}],
-        'descriptor': {'id': kind},
-    }
-
-
-def _sarif(report: Report, unresolved: str, tool_version: str) -> str:
-    results = [r for r in sorted(report.results, key=_result_order) if _shown(r, unresolved)]
-    errors = sorted(report.errors, key=lambda e: (e.path, e.line, e.column, e.reason))
-    notes = sorted(report.notes, key=lambda n: (n.path, n.line, n.column, n.text))
-    notifications = [
-        _notification('error', f'{e.path}: {_error_message(e)}', e.path, e.line, e.column, e.kind)
-        for e in errors
-    ] + [
-        _notification('note', f'{n.path}: {n.text}', n.path, n.line, n.column, 'note')
-        for n in notes
-    ]
-    invocation: dict[str, Json] = {
-        'executionSuccessful': not errors,
-        'exitCode': exit_code(report, unresolved=unresolved),
-    }
-    if notifications:
-        invocation['toolExecutionNotifications'] = notifications
-    if report.fixed:  # --fix: the files it rewrote
-        invocation['properties'] = {'fixed': sorted(report.fixed)}
-    doc = {
-        '$schema': SARIF_SCHEMA,
-        'version': '2.1.0',
-        'runs': [{
-            'tool': {
-                'driver': {
-                    'name': TOOL_NAME,
-                    'version': tool_version,
-                    'rules': [_rule()],
-                    'supportedTaxonomies': [{'name': 'CWE'}],
-                },
-            },
-            'taxonomies': [{
-                'name': 'CWE',
-                'organization': 'MITRE',
-                'shortDescription': {'text': 'The MITRE Common Weakness Enumeration'},
-                'taxa': [{
-                    'id': '778',
-                    'name': 'Insufficient Logging',
-                    'helpUri': 'https://cwe.mitre.org/data/definitions/778.html',
-                }],
-            }],
-            'invocations': [invocation],
-            'columnKind': 'unicodeCodePoints',
-            'results': [_sarif_result(r, frozenset(report.files)) for r in results],
-        }],
     }
     return json.dumps(doc, indent=2, allow_nan=False) + '\n'
 
@@ -586,13 +396,15 @@ def render(
     *,
     unresolved: str = 'warn',
     show_suppressed: bool = False,
-    tool_version: str = '0.1.0',
+    include_suppressed: bool = False,
+    tool_version: str | None = None,
 ) -> str:
     """The whole output of a run in ``fmt`` ('text', 'json' or 'sarif').
 
     ``unresolved`` ('ignore', 'warn', 'fail') decides whether unverified
     results are shown in text and SARIF; ``show_suppressed`` lists suppressed
-    findings in text (JSON and SARIF always carry them).
+    findings in text, ``include_suppressed`` keeps them in SARIF (JSON always
+    carries them). ``tool_version`` defaults to the installed package's.
     """
     _check(unresolved)
     if fmt == 'text':
@@ -600,7 +412,10 @@ def render(
     if fmt == 'json':
         return _json(report)
     if fmt == 'sarif':
-        return _sarif(report, unresolved, tool_version)
+        from check_postgresql_log_disconnections import sarif
+
+        return sarif.render(report, unresolved=unresolved, include_suppressed=include_suppressed,
+                            tool_version=tool_version)
     raise ValueError(f'fmt must be one of {FORMATS}, not {fmt!r}')
 
 

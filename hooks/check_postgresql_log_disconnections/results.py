@@ -69,6 +69,18 @@ class Note:
     text: str
 
 
+@dataclass(frozen=True)
+class Change:
+    """A literal ``--fix`` rewrote: where it was, the value it had, what it fed."""
+
+    path: str
+    line: int
+    column: int
+    old: object  # the value it had ('OFF')
+    what: str  # where it lives when not in the resource block ('default of var.ld'), else ''
+    addresses: tuple[str, ...]  # the resource instances it set, sorted
+
+
 @dataclass
 class Report:
     results: list[Result] = field(default_factory=list)
@@ -76,3 +88,8 @@ class Report:
     notes: list[Note] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # the files that were passed, as displayed
     fixed: list[str] = field(default_factory=list)  # paths rewritten by --fix
+    changes: list[Change] = field(default_factory=list)  # what --fix rewrote in them, by position
+    # Where paths are relative to: SARIF writes them relative to the repository root.
+    root: str = ''  # absolute: the git top level, or the directory the run started in outside git
+    cwd: str = ''  # absolute: the working directory paths are displayed relative to
+    texts: dict[str, str] = field(default_factory=dict)  # path -> text as in the file (BOM kept): line hashes

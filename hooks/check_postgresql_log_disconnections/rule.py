@@ -48,6 +48,17 @@ EXAMPLE = (
 )
 FIX_DESCRIPTION = f'Set {PARAMETER} to "{ACCEPTED}"'
 
+# Values that cannot be known statically get their own SARIF rule: no security
+# severity, so GitHub never shows an unknown value as a security alert.
+UNVERIFIED_ID = f'{OUR_ID}-unverified'  # not RULE_ID/...: a hierarchical id shares its base's metadata
+UNVERIFIED_NAME = f'{PARAMETER} value cannot be determined statically'
+UNVERIFIED_DESCRIPTION = (
+    f'The {PARAMETER} value of a {CONFIG_TYPES[0]} or {CONFIG_TYPES[1]} resource '
+    'depends on something known only when Terraform runs (a variable with no value, a data source, '
+    'a resource attribute, a function that reads files...), so it was neither passed nor failed. '
+    f'Give it a value the configuration states, or check it in the plan.'
+)
+
 
 def compliant(value: object) -> bool:
     return isinstance(value, str) and value.lower() == ACCEPTED
