@@ -182,12 +182,13 @@ def test_fix_says_what_changed_once_per_literal(tmp_path: Path, monkeypatch: pyt
     assert main(['--fix', 'main.tf']) == 1
     assert capsys.readouterr().out == (
         'Fixing main.tf\n'
-        'main.tf:6:25: "OFF" -> "on" (for azurerm_postgresql_configuration.cfg["a"])\n')  # one line per literal
+        'main.tf:6:25: "OFF" -> "on" (for azurerm_postgresql_configuration.cfg["a"], '
+        'azurerm_postgresql_configuration.cfg["b"])\n')  # one line per literal, naming what it set
     (tmp_path / 'main.tf').write_text(FOR_EACH)
     assert main(['--fix', '--format', 'json', 'main.tf']) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert [r['status'] for r in doc['results']] == ['compliant']  # what is left, as it now stands
+    assert [r['status'] for r in doc['results']] == ['compliant'] * 2  # what is left, as it now stands
     assert (doc['fixed'], doc['changes']) == (['main.tf'], [{
         'file': 'main.tf', 'line': 6, 'column': 25, 'from': 'OFF', 'to': 'on', 'what': '',
-        'addresses': ['azurerm_postgresql_configuration.cfg["a"]'],
+        'addresses': ['azurerm_postgresql_configuration.cfg["a"]', 'azurerm_postgresql_configuration.cfg["b"]'],
     }])
