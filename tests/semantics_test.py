@@ -339,8 +339,25 @@ def test_when_git_cannot_be_asked_the_hook_says_so_and_fails(here: Path, capsys:
     git(here, 'add', 'main.tf', 'variables.tf')
     (here / 'terraform.tfvars').write_text('ld = "on"\n')  # untracked: must never make it pass
     for name, value in env.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, value.replace('HERE', str(here)))
     assert run(capsys, 'main.tf') == (1, [f'main.tf: cannot ask git which files are tracked ({reason}): not checked'])
+
+
+@pytest.mark.skipif(shutil.which('git') is None, reason='git is not installed')
+def test_a_repository_git_refuses_to_read_is_not_checked(here: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """git's "dubious ownership" (a repository owned by another user), played by a git that says so."""
+    write(here, {'main.tf': resource('var.ld'), 'variables.tf': 'variable "ld" {\n  default = "off"\n}\n',
+                 'terraform.tfvars': 'ld = "on"\n'})
+    git(here, 'init', '-q')
+    (here / 'bin').mkdir()
+    (here / 'bin' / 'git').write_text("#!/bin/sh\necho \"fatal: detected dubious ownership in repository at '$PWD'\" >&2\n"
+                                      'exit 128\n')
+    (here / 'bin' / 'git').chmod(0o755)
+    monkeypatch.setenv('PATH', f'{here / "bin"}{os.pathsep}{os.environ["PATH"]}')
+    assert run(capsys, 'main.tf') == (1, [
+        f"main.tf: cannot ask git which files are tracked (detected dubious ownership in repository at '{here}'): "
+        'not checked'])
 
 
 # --- valid Terraform never blocks a commit: a CDK for Terraform .tf.json of 2 MB ---

@@ -96,6 +96,8 @@ class Module:
             self.pending_calls.extend(self.other_calls.pop(name))
         self.calls()
         self.servers()
+        for name in list(self.pending_outputs):
+            self.output(name)
 
     def call(self, name: str) -> s.Block | None:
         """The module call ``name`` (to read its outputs), parsed on demand."""
