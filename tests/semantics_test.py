@@ -351,7 +351,8 @@ def test_a_repository_git_refuses_to_read_is_not_checked(here: Path, capsys: pyt
                  'terraform.tfvars': 'ld = "on"\n'})
     git(here, 'init', '-q')
     (here / 'bin').mkdir()
-    (here / 'bin' / 'git').write_text("#!/bin/sh\necho \"fatal: detected dubious ownership in repository at '$PWD'\" >&2\n"
+    (here / 'bin' / 'git').write_text('#!/bin/sh\n'
+                                      """echo "fatal: detected dubious ownership in repository at '$PWD'" >&2\n"""
                                       'exit 128\n')
     (here / 'bin' / 'git').chmod(0o755)
     monkeypatch.setenv('PATH', f'{here / "bin"}{os.pathsep}{os.environ["PATH"]}')
