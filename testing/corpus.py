@@ -1521,6 +1521,212 @@ def _resource_group_this(m: _Module) -> str:
 ''', app=m.app)
 
 
+# --------------------------------------------------------------------------
+# the platform repository: PostgreSQL servers everywhere, configurations in few
+
+PLATFORM_MODULES_PER_SCALE = 500
+PLATFORM_CONFIG_SHARE = 0.05  # modules that declare a log_disconnections configuration
+PLATFORM_CALLED_SHARE = 0.4  # of those: library modules whose value a root's module call decides
+
+
+def _pg_satellites(m: _Module, r: random.Random, flexible: bool, server: str) -> str:
+    """Databases and firewall rules of a server: PostgreSQL resources that are not configurations."""
+    blocks = []
+    for db in r.sample(('app', 'reporting', 'audit', 'events', 'jobs'), r.randrange(1, 4)):
+        n = m.unique(db)
+        if flexible:
+            blocks.append(_fill('''resource "azurerm_postgresql_flexible_server_database" "{{n}}" {
+  name      = "{{app}}_{{db}}"
+  server_id = azurerm_postgresql_flexible_server.{{s}}.id
+  charset   = "UTF8"
+  collation = "en_US.utf8"
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+''', n=n, app=m.app, db=db, s=server))
+        else:
+            blocks.append(_fill('''resource "azurerm_postgresql_database" "{{n}}" {
+  name                = "{{app}}_{{db}}"
+  resource_group_name = azurerm_postgresql_server.{{s}}.resource_group_name
+  server_name         = azurerm_postgresql_server.{{s}}.name
+  charset             = "UTF8"
+  collation           = "English_United States.1252"
+}
+''', n=n, app=m.app, db=db, s=server))
+    for rule in r.sample(('azure_services', 'office', 'vpn', 'build_agents'), r.randrange(1, 4)):
+        n = m.unique(rule)
+        ip = f'{r.randrange(20, 200)}.{r.randrange(256)}.{r.randrange(256)}'
+        start, end = ('0.0.0.0', '0.0.0.0') if rule == 'azure_services' else (f'{ip}.0', f'{ip}.255')
+        if flexible:
+            blocks.append(_fill('''resource "azurerm_postgresql_flexible_server_firewall_rule" "{{n}}" {
+  name             = "allow-{{dash}}"
+  server_id        = azurerm_postgresql_flexible_server.{{s}}.id
+  start_ip_address = "{{start}}"
+  end_ip_address   = "{{end}}"
+}
+''', n=n, dash=rule.replace('_', '-'), s=server, start=start, end=end))
+        else:
+            blocks.append(_fill('''resource "azurerm_postgresql_firewall_rule" "{{n}}" {
+  name                = "allow-{{dash}}"
+  resource_group_name = azurerm_postgresql_server.{{s}}.resource_group_name
+  server_name         = azurerm_postgresql_server.{{s}}.name
+  start_ip_address    = "{{start}}"
+  end_ip_address      = "{{end}}"
+}
+''', n=n, dash=rule.replace('_', '-'), s=server, start=start, end=end))
+    return '\n'.join(blocks)
+
+
+def _pg_servers_module(m: _Module, r: random.Random) -> tuple[bool, str]:
+    """main.tf: a PostgreSQL server with databases and firewall rules, no configuration."""
+    flexible = r.random() < 0.6
+    server = m.unique('this' if r.random() < 0.6 else m.app)
+    main = m.file('main.tf')
+    main.add(_header(r, m, 'PostgreSQL server, databases and firewall rules'))
+    main.add(_pg_server(m, r, flexible, server))
+    main.add(_pg_satellites(m, r, flexible, server))
+    kind = 'flexible_server' if flexible else 'server'
+    m.outputs.append(f'azurerm_postgresql_{kind}.{server}')
+    if r.random() < 0.3:
+        main.add(_private_endpoint(m, r))
+    if r.random() < 0.5:
+        m.file('main.tf').add(_monitoring(m, r))
+    return flexible, server
+
+
+def _pg_params_library(m: _Module, r: random.Random) -> tuple[str, int]:
+    """A library module that sets server parameters of a server it is given.
+
+    Returns the default of its ``log_disconnections`` variable and the line of
+    the configuration's ``value``: the value a caller passes, or the default.
+    """
+    flexible = 'flexible' in m.rel
+    default = _on_off(r)
+    m.variables['server_id' if flexible else 'server_name'] = _variable(
+        'server_id' if flexible else 'server_name', 'The PostgreSQL server to configure.', 'string')
+    m.variables['log_disconnections'] = _variable(
+        'log_disconnections', 'Value of the log_disconnections server parameter.', 'string', _q(default))
+    main = m.file('main.tf')
+    main.add(_header(r, m, 'PostgreSQL server parameters'))
+    if flexible:
+        rtype, target = 'azurerm_postgresql_flexible_server_configuration', [('server_id', 'var.server_id')]
+    else:
+        m.need('resource_group_name')
+        rtype = 'azurerm_postgresql_configuration'
+        target = [('resource_group_name', 'var.resource_group_name'), ('server_name', 'var.server_name')]
+    pairs = [('name', _q('log_disconnections')), *target, ('value', 'var.log_disconnections')]
+    line = main.add_marked(f'resource "{rtype}" "log_disconnections" {{\n{_attrs(pairs)}}}\n')
+    for p in r.sample(_PG_PARAMS, r.randrange(1, 3)):
+        pairs = [('name', _q(p)), *target, ('value', _q(_param_value(r, p)))]
+        main.add(f'resource "{rtype}" "{p}" {{\n{_attrs(pairs)}}}\n')
+    return default, line
+
+
+def _params_call(m: _Module, r: random.Random, lib: _Module, flexible: bool, server: str,
+                 value: str | None) -> str:
+    source = os.path.relpath(lib.rel, m.rel).replace(os.sep, '/')
+    kind = 'flexible_server' if flexible else 'server'
+    target = [('server_id', f'azurerm_postgresql_{kind}.{server}.id')] if flexible else [
+        ('resource_group_name', 'var.resource_group_name'),
+        ('server_name', f'azurerm_postgresql_{kind}.{server}.name')]
+    args = [('source', _q(source)), *target]
+    if value is not None:
+        args.append(('log_disconnections', _q(value)))
+    return f'module "{m.unique("server_parameters")}" {{\n{_attrs(args)}}}\n'
+
+
+def _platform_finish(m: _Module, r: random.Random) -> None:
+    """locals in main.tf; versions, variables and outputs files (four files a module)."""
+    m.file('main.tf').add(_locals(m, r))
+    m.file('versions.tf').add(_versions(r, m.is_root))
+    m.file('outputs.tf').add(_outputs(m, r))
+    var = m.file('variables.tf')
+    for name in sorted(m.variables, key=lambda k: (k not in ('name', 'environment'), k)):
+        if m.variables[name]:
+            var.add(m.variables[name])
+
+
+def generate_platform(root: str | os.PathLike[str], scale: float = 1.0, seed: int = 0) -> Corpus:
+    """A platform team's repository: PostgreSQL servers, databases and firewall rules in almost
+    every module, a ``log_disconnections`` configuration in ``PLATFORM_CONFIG_SHARE`` of them.
+
+    At scale 1: 500 modules, about 2,000 files and 2.6 MB. The configurations
+    are of two kinds: a module that configures its own server in one of
+    ``STYLES``; and a library module ``modules/postgres/params-*`` whose
+    value a root decides through a local module call (passing ``"on"``,
+    ``"off"`` or nothing, so the library's default applies): such a root
+    mentions neither a configuration type nor the parameter, and is relevant
+    only through its call.
+    """
+    rootp = Path(root)
+    rootp.mkdir(parents=True, exist_ok=True)
+    r = random.Random(f'{seed}:platform')
+    n_modules = max(len(STYLES) + 6, round(PLATFORM_MODULES_PER_SCALE * scale))
+    n_config = max(len(STYLES) + 2, round(PLATFORM_CONFIG_SHARE * n_modules))
+    n_called = max(2, round(n_config * PLATFORM_CALLED_SHARE))
+    n_styled = n_config - n_called
+    corpus = Corpus(rootp, modules=n_modules, pg_modules=n_config)
+    used: set[str] = set()
+    libraries = []
+    for i in range(n_called):
+        kind = 'flexible' if i % 2 == 0 else 'single'
+        m = _Module(f'modules/postgres/params-{kind}-{i}', r.choice(_APPS), is_root=False)
+        used.add(m.rel)
+        libraries.append(m)
+    modules: list[_Module] = []
+    while len(modules) < n_modules - n_called:
+        app, env, region = r.choice(_APPS), r.choice(_ENVS), r.choice(_REGIONS)
+        rel = f'live/{env}/{region}/{app}-db' if r.random() < 0.7 else f'modules/{app}/postgres'
+        if rel not in used:
+            used.add(rel)
+            modules.append(_Module(rel, app, is_root=rel.startswith('live/')))
+    first = r.randrange(len(STYLES))
+    roots = [i for i, m in enumerate(modules) if m.is_root]
+    styled: dict[int, str] = {}
+    for k in range(n_styled):
+        style = STYLES[(first + k) % len(STYLES)]
+        pool = roots if style in _ROOT_ONLY_STYLES else range(len(modules))
+        styled[r.choice([i for i in pool if i not in styled])] = style
+    # each library is called by a few roots that do not configure anything themselves
+    callers: dict[int, list[tuple[_Module, str | None]]] = {}
+    free_roots = [i for i in roots if i not in styled]
+    for lib in libraries:
+        for i in r.sample(free_roots, min(len(free_roots), r.randrange(1, 4))):
+            free_roots.remove(i)
+            callers.setdefault(i, []).append((lib, r.choice((None, None, 'on', 'off'))))
+    for lib in libraries:
+        mr = random.Random(f'{seed}:{lib.rel}')
+        default, line = _pg_params_library(lib, mr)
+        values = {default} | {v or default for i in callers for target, v in callers[i] if target is lib}
+        # the standalone judgement uses the default; each caller's value is judged too
+        (corpus.expected if 'off' in values else corpus.compliant).add((lib.path('main.tf'), line))
+        corpus.styles['module_call'] = corpus.styles.get('module_call', 0) + 1
+        _platform_finish(lib, mr)
+    for i, m in enumerate(modules):
+        mr = random.Random(f'{seed}:{m.rel}')
+        if i in styled:
+            for f in _pg_module(m, mr, styled[i]):
+                (corpus.compliant if f.compliant else corpus.expected).add((f.path, f.line))
+            corpus.styles[styled[i]] = corpus.styles.get(styled[i], 0) + 1
+        else:
+            flexible, server = _pg_servers_module(m, mr)
+            for lib, value in callers.get(i, []):
+                lib_flexible = 'flexible' in lib.rel
+                if lib_flexible == flexible:
+                    m.file('main.tf').add(_params_call(m, mr, lib, flexible, server, value))
+                else:  # the library configures the other kind of server: give it one of its own
+                    other = m.unique('secondary')
+                    m.file('main.tf').add(_pg_server(m, mr, lib_flexible, other))
+                    m.file('main.tf').add(_params_call(m, mr, lib, lib_flexible, other, value))
+            if not corpus.unrelated and i not in callers:
+                corpus.unrelated = m.path('main.tf')  # servers, databases, firewall rules; no configuration
+        _platform_finish(m, mr)
+    _write(rootp, libraries + modules, corpus)
+    return corpus
+
+
 _TOP_LEVEL = re.compile(r'^(?:resource|data|locals|variable|output|module) ', re.M)
 
 
