@@ -27,10 +27,41 @@ def test_azure_accepts(value: object, expected: bool) -> None:
     assert rule.azure_accepts(value) is expected
 
 
-def test_every_type_contains_the_prefilter_stem() -> None:
-    # files.may_configure keys on the stem: a type without it would never be read
+@pytest.mark.parametrize(('text', 'servers', 'expected'), [
+    pytest.param('resource "azurerm_postgresql_configuration" "x" {}', False, True, id='configuration'),
+    pytest.param('resource "azurerm_postgresql_flexible_server_configuration" "x" {}', False, True, id='flexible'),
+    pytest.param('resource "azurerm_postgresql_server" "x" {}', False, False, id='a server alone produces nothing'),
+    pytest.param('resource "azurerm_postgresql_flexible_server" "x" {}', False, False, id='flexible server alone'),
+    pytest.param('resource "azurerm_postgresql_database" "x" {}', False, False, id='database'),
+    pytest.param('resource "azurerm_postgresql_flexible_server_firewall_rule" "x" {}', False, False, id='firewall'),
+    pytest.param('resource "azurerm_postgresql_server" "x" {}', True, True, id='server with --require-explicit'),
+    pytest.param('resource "azurerm_postgresql_flexible_server" "x" {}', True, True, id='flexible server, explicit'),
+    pytest.param('resource "azurerm_postgresql_configuration" "x" {}', True, True, id='configuration, explicit'),
+    pytest.param('resource "azurerm_postgresql_database" "x" {}', True, False, id='database, explicit'),
+    pytest.param('# azurerm_postgresql_configuration is mentioned\n', False, True, id='in a comment is fine'),
+    pytest.param('{"resource": {"azurerm_postgresql_configuration": {"x": {}}}}', False, True, id='tf.json'),
+    pytest.param('{"resource": {"\\u0061zurerm_postgresql_configuration": {"x": {}}}}', False, True,
+                 id='json escape'),
+    pytest.param('resource "\\U00000061zurerm_postgresql_configuration" "x" {}', False, True, id='HCL escape'),
+    pytest.param('module "pg" {\n  source = "Azure/x/azurerm"\n  params = { log_disconnections = "off" }\n}\n',
+                 False, True, id='the parameter handed to a module'),
+    pytest.param('params = { LOG_Disconnections = "off" }\n', False, True, id='the parameter in any case'),
+    pytest.param('x = "C:\\\\tmp"\n', False, False, id='a backslash alone'),
+    pytest.param('resource "azurerm_storage_account" "x" {\n  name = "pg"\n}\n', False, False, id='unrelated'),
+    pytest.param('resource "AZURERM_POSTGRESQL_CONFIGURATION" "x" {}', False, False, id='types are case-sensitive'),
+    pytest.param('resource "azurerm_mysql_configuration" "x" {}', False, False, id='other database'),
+    pytest.param('', False, False, id='empty'),
+])
+def test_may_matter(text: str, servers: bool, expected: bool) -> None:
+    assert rule.may_matter(text, servers=servers) is expected
+
+
+def test_the_prefilter_words_are_the_types() -> None:
+    # may_matter searches for each type verbatim: every word it keys on is a full type name
     for t in rule.CONFIG_TYPES + rule.SERVER_TYPES:
-        assert rule.TYPE_STEM in t
+        assert rule.may_matter(f'resource "{t}" "x" {{}}', servers=True)
+    for t in rule.CONFIG_TYPES:
+        assert rule.may_matter(f'resource "{t}" "x" {{}}')
 
 
 def test_each_server_has_its_configuration_type() -> None:

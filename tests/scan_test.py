@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from check_postgresql_log_disconnections import hcl, scan
 from check_postgresql_log_disconnections import syntax as s
-from check_postgresql_log_disconnections.scan import Chunk, chunks, may_configure
+from check_postgresql_log_disconnections.rule import may_matter
+from check_postgresql_log_disconnections.scan import Chunk, chunks
 
 
 def items(body: s.Body) -> list[tuple[str, tuple[str, ...], s.Span]]:
@@ -248,24 +249,6 @@ def test_deep_nesting_counted() -> None:
     assert summary(chunks(text)) == [('', ('x',), 1, 3000), ('l', (), 2, 12)]
 
 
-@pytest.mark.parametrize(('text', 'expected'), [
-    pytest.param('resource "azurerm_postgresql_configuration" "x" {}', True, id='configuration'),
-    pytest.param('resource "azurerm_postgresql_flexible_server_configuration" "x" {}', True, id='flexible'),
-    pytest.param('resource "azurerm_postgresql_server" "x" {}', True, id='server'),
-    pytest.param('# azurerm_postgresql_configuration is mentioned\n', True, id='in a comment is fine'),
-    pytest.param('{"resource": {"azurerm_postgresql_configuration": {"x": {}}}}', True, id='tf.json'),
-    pytest.param('{"resource": {"\\u0061zurerm_postgresql_configuration": {"x": {}}}}', True,
-                 id='json escape'),
-    pytest.param('resource "\\U00000061zurerm_postgresql_configuration" "x" {}', True, id='HCL escape'),
-    pytest.param('resource "azurerm_storage_account" "x" {\n  name = "pg"\n}\n', False, id='unrelated'),
-    pytest.param('resource "AZURERM_POSTGRESQL_CONFIGURATION" "x" {}', False, id='types are case-sensitive'),
-    pytest.param('resource "azurerm_mysql_configuration" "x" {}', False, id='other database'),
-    pytest.param('', False, id='empty'),
-])
-def test_may_configure(text: str, expected: bool) -> None:
-    assert may_configure(text) is expected
-
-
 # --- generated files: a small HCL grammar that knows each item's expected chunk ---
 
 Item = tuple[str, tuple[str, ...], int]  # type, labels, depth
@@ -431,6 +414,6 @@ def test_generated_files(generated: GeneratedFile) -> None:
     with slow_path_only():
         assert chunks(text) == got
     for chunk in got:
-        assert may_configure(text[chunk.start:chunk.end]) or not any(
+        assert may_matter(text[chunk.start:chunk.end], servers=True) or not any(
             'azurerm_postgresql' in label for label in chunk.labels)
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from check_postgresql_log_disconnections.results import RunError
-from check_postgresql_log_disconnections.rule import PARAMETER, TYPE_STEM
+from check_postgresql_log_disconnections.rule import PARAMETER
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
-_PARAMETER = re.compile(re.escape(PARAMETER), re.IGNORECASE)
 
 
 def kind_of(path: str) -> str | None:
@@ -67,27 +66,36 @@ class Source:
     kind: str
 
 
-def may_configure(text: str) -> bool:
-    """False only when ``text`` provably declares no PostgreSQL server/configuration resource.
+# A local module source (`source = "./x"`), and one written so that its path can be read:
+# `source = "./x"` in HCL, `"source": "./x"` in JSON (Terraform requires a literal). A source
+# string with an escape (`"\u002e/pg"` is "./pg") is read by the parser, never skipped here.
+_LOCAL_SOURCE = r'source\W+\.\.?[/\\]'
+_SOURCE_PATH = r'\bsource"?[ \t]*[=:][ \t]*"(\.\.?[/\\][^"\\$%]*)"'
+_ESCAPED_SOURCE = r'\bsource"?[ \t]*[=:][ \t]*"[^"\n]*\\'
 
-    ``may_configure(text)`` is False only when ``text`` cannot declare a resource
-    of the types ``azurerm_postgresql_configuration``,
-    ``azurerm_postgresql_flexible_server_configuration``, ``azurerm_postgresql_server``
-    or ``azurerm_postgresql_flexible_server``. Why a substring test cannot miss one:
-    all four contain ``azurerm_postgresql``, and Terraform compares resource types
-    byte for byte (case-sensitive). In HCL the type is a block label: either a bare
-    identifier, which is written out literally, or a quoted string, which cannot
-    span lines and in which neither interpolation nor ``%{`` directives are
-    allowed; the only escapes that can produce letters, digits or ``_`` are
-    ``\\uXXXX`` and ``\\UXXXXXXXX`` (``\\n``, ``\\t``, ``\\"``, ``$${``... cannot).
-    In Terraform JSON the type is an object key, a JSON string taken literally,
-    whose only letter-producing escape is ``\\uXXXX``. So a file that declares such
-    a resource either contains ``azurerm_postgresql`` verbatim or contains ``\\u`` /
-    ``\\U``. (No other character's NFC form contains one of those letters, so
-    Unicode normalization cannot spell it either. A comment or an unrelated string
-    that mentions the type only costs a parse: this is a pre-filter.)
+
+def calls_matter(text: str, call_matters: Callable[[str], bool]) -> bool:
+    """Does ``text`` call a local module whose path ``call_matters``? (Textual, no parse.)
+
+    A local source written in a way this cannot read counts as mattering.
     """
-    return TYPE_STEM in text or '\\u' in text or '\\U' in text
+    if './' not in text and '\\' not in text:
+        return False  # the common case, without importing re
+    import re
+
+    if re.search(_ESCAPED_SOURCE, text):
+        return True
+    paths = re.findall(_SOURCE_PATH, text)
+    if len(paths) < len(re.findall(_LOCAL_SOURCE, text)):
+        return True
+    return any(call_matters(p) for p in paths)
+
+
+def local_calls(text: str) -> list[tuple[str, int]]:
+    """``(source, line)`` of each plainly written local module source in a file's text (no parse)."""
+    import re
+
+    return [(m.group(1), text.count('\n', 0, m.start()) + 1) for m in re.finditer(_SOURCE_PATH, text)]
 
 
 def remote_matters(directory: str, sources: list[Source]) -> bool:
@@ -97,13 +105,24 @@ def remote_matters(directory: str, sources: list[Source]) -> bool:
     module the hook cannot read: unverified), when Terraform installed modules
     for it (``.terraform/modules/modules.json``), or inside installed modules.
     """
-    return (any(mentions_parameter(src.text) for src in sources)
-            or os.path.isfile(os.path.join(directory, '.terraform', 'modules', 'modules.json'))
-            or '.terraform' in directory.split(os.sep))
+    return any(mentions_parameter(src.text) for src in sources) or modules_installed(directory)
 
 
 def mentions_parameter(text: str) -> bool:
-    return _PARAMETER.search(text) is not None
+    return PARAMETER in text.lower()  # (a case-insensitive regex costs ten times as much)
+
+
+def modules_installed(directory: str) -> bool:
+    """Did ``terraform init`` install modules for this directory, or is it one of them?"""
+    return (os.path.isfile(os.path.join(directory, '.terraform', 'modules', 'modules.json'))
+            or '.terraform' in directory.split(os.sep))
+
+
+def local_source(text: str) -> bool:
+    """Does ``text`` (a module block) name a local source (``./x``, ``../x``)?"""
+    import re
+
+    return re.search(_LOCAL_SOURCE, text) is not None
 
 
 def display(path: str) -> str:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from check_postgresql_log_disconnections import hcl, scan, tfjson
+from check_postgresql_log_disconnections import files, hcl, scan, tfjson
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.files import Source, is_override
 from check_postgresql_log_disconnections.results import RunError
@@ -20,11 +20,6 @@ from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES
 
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
-_LOCAL_SOURCE = re.compile(r'source\W+\.\.?[/\\]')
-# `source = "./x"` in HCL, `"source": "./x"` in JSON: Terraform requires a literal
-_SOURCE_PATH = re.compile(r'\bsource"?[ \t]*[=:][ \t]*"(\.\.?[/\\][^"\\$%]*)"')
-# a source string with an escape (`"\u002e/pg"` is "./pg"): read by the parser, never skipped here
-_ESCAPED_SOURCE = re.compile(r'\bsource"?[ \t]*[=:][ \t]*"[^"\n]*\\')
 
 
 @dataclass
@@ -119,32 +114,9 @@ class Module:
             _collect(self, body, is_override(pending.src.path))
 
 
-def may_configure(sources: list[Source], call_matters: Callable[[str], bool]) -> bool:
-    """Could this directory hold a configuration resource, or call a local module that does?
-
-    ``call_matters`` answers the same question for a module source path.
-    """
-    for src in sources:
-        if src.kind not in ('tf', 'tfjson'):
-            continue
-        if scan.may_configure(src.text):
-            return True
-        if (_LOCAL_SOURCE.search(src.text) or _ESCAPED_SOURCE.search(src.text)) and \
-                _any_call_matters(src.text, call_matters):
-            return True
-    return False
-
-
-def _any_call_matters(text: str, call_matters: Callable[[str], bool]) -> bool:
-    paths = _SOURCE_PATH.findall(text)
-    if len(paths) < len(_LOCAL_SOURCE.findall(text)) or _ESCAPED_SOURCE.search(text):
-        return True  # a local source written in a way we cannot read: do not skip
-    return any(call_matters(p) for p in paths)
-
-
 def local_calls(text: str) -> list[tuple[str, int]]:
     """``(source, line)`` of each plainly written local module source in a file's text (no parse)."""
-    return [(m.group(1), text.count('\n', 0, m.start()) + 1) for m in _SOURCE_PATH.finditer(text)]
+    return files.local_calls(text)
 
 
 def _tfvars_rank(path: str) -> tuple[int, str]:
@@ -227,8 +199,8 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
             mod.pending_variables.setdefault(c.labels[0], []).append(pending)
         elif c.type == 'locals':
             mod.pending_locals.append(pending)
-        elif c.type == 'module' and (every_call or _any_call_matters(src.text[c.start:c.end], call_matters)
-                                     or (remote and not _LOCAL_SOURCE.search(src.text, c.start, c.end))):
+        elif c.type == 'module' and (every_call or files.calls_matter(src.text[c.start:c.end], call_matters)
+                                     or (remote and not files.local_source(src.text[c.start:c.end]))):
             mod.pending_calls.append(pending)
         elif c.type == 'module' and c.labels:
             mod.other_calls.setdefault(c.labels[0], []).append(pending)

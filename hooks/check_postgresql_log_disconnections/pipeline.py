@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
-from check_postgresql_log_disconnections import files, installed
+from check_postgresql_log_disconnections import files, installed, rule
 from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
 
 if TYPE_CHECKING:
@@ -35,9 +35,11 @@ class Options:
 class _Loader:
     """What one run has read: sources, which directories matter, loaded modules."""
 
-    def __init__(self, boundary: str, git_root: str | None, passed: set[str], tool: str = 'terraform') -> None:
+    def __init__(self, boundary: str, git_root: str | None, passed: set[str], tool: str = 'terraform', *,
+                 servers: bool = False) -> None:
         self.tool = tool  # terraform ignores .tofu files; opentofu reads x.tofu instead of x.tf
         self.boundary = boundary
+        self.servers = servers  # --require-explicit: a server alone makes a directory matter
         self.git_root = git_root
         self.passed = passed
         self.passed_in: dict[str, list[str]] = {}  # directory -> the passed files in it
@@ -89,7 +91,8 @@ class _Loader:
             if os.path.isdir(directory) and files.inside(directory, self.boundary):
                 paths = self.siblings(directory) + self.passed_in.get(directory, [])
                 self._may_configure[directory] = _sources_may_configure(
-                    directory, self._readable(paths), lambda src: self.call_matters(_join(directory, src)))
+                    directory, self._readable(paths), lambda src: self.call_matters(_join(directory, src)),
+                    self.servers)
         return self._may_configure[directory]
 
     def track(self, directories: list[str]) -> None:
@@ -175,18 +178,16 @@ def _installed_dir(directory: str) -> bool:
     return '.terraform' in directory.split(os.sep)
 
 
-def _sources_may_configure(directory: str, sources: list[files.Source], child: Callable[[str], bool]) -> bool:
-    # a local module source is a string starting with ./ or ../
-    if not any(files.may_configure(src.text) or './' in src.text or '.\\' in src.text for src in sources) \
-            and not files.remote_matters(directory, sources):
-        return False  # the common case, decided without importing the parser side
-    from check_postgresql_log_disconnections import modules
-
-    if modules.may_configure(sources, child):
-        return True
-    # a registry, git or URL module call may be followed (installed) or unverified (handed the parameter)
-    return files.remote_matters(directory, sources) and any(
-        'module' in src.text for src in sources if src.kind in ('tf', 'tfjson'))
+def _sources_may_configure(directory: str, sources: list[files.Source], call_matters: Callable[[str], bool],
+                           servers: bool) -> bool:
+    """Can these files (one directory's) produce a result? ``rule.may_matter`` on each; then, where
+    ``terraform init`` installed modules, any module call; then local module calls that lead to one."""
+    if any(rule.may_matter(src.text, servers=servers) for src in sources):
+        return True  # (a file naming the parameter is among these: see files.remote_matters)
+    tf = [src for src in sources if src.kind in ('tf', 'tfjson')]
+    if files.modules_installed(directory) and any('module' in src.text for src in tf):
+        return True  # a registry, git or URL module call may be followed (installed)
+    return any(files.calls_matter(src.text, call_matters) for src in tf)
 
 
 def _cli_value(text: str) -> Value:
@@ -343,7 +344,8 @@ def _check_files(args: list[str], opts: Options) -> Report:
     root = files.git_root(cwd)
     report.root = root or cwd
     git = root if root is not None and files.is_work_tree(root) else None  # (an empty .git only bounds the run)
-    state = _Loader(root or cwd, git, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform')
+    state = _Loader(root or cwd, git, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform',
+                    servers=opts.require_explicit)
     shown = {files.display(p) for p in paths}
     report.files = sorted(shown)
 

@@ -19,7 +19,7 @@ CONFIGURATION_FOR_SERVER = {
 }
 CONFIG_TYPES = tuple(CONFIGURATION_FOR_SERVER.values())
 SERVER_TYPES = tuple(CONFIGURATION_FOR_SERVER)
-# A substring every type above contains: the textual pre-filter keys on it (see files.may_configure).
+# A substring every type above contains.
 TYPE_STEM = 'azurerm_postgresql'
 
 RULE_ID = '07f7134f-9f37-476e-8664-670c218e4702'
@@ -58,6 +58,43 @@ UNVERIFIED_DESCRIPTION = (
     'a resource attribute, a function that reads files...), so it was neither passed nor failed. '
     f'Give it a value the configuration states, or check it in the plan.'
 )
+
+
+def may_matter(text: str, *, servers: bool = False) -> bool:
+    """The textual pre-filter: False only when ``text`` holds nothing that can produce a result.
+
+    A directory none of whose files passes is never split or parsed. Without
+    ``servers`` (``--require-explicit``) a result comes only from (a) a resource
+    of one of ``CONFIG_TYPES``, or (b) a module call that is not followed and
+    is handed ``PARAMETER`` in its arguments (unverified at the argument). A
+    server, database or firewall rule alone produces nothing; with ``servers``
+    the ``SERVER_TYPES`` count too. (A local module call that leads to a
+    directory that matters is followed by the caller of this function.)
+
+    Why (a) cannot be missed: Terraform compares resource types byte for byte.
+    In HCL the type is a block label: a bare identifier, written out literally,
+    or a quoted string, which cannot span lines and allows neither
+    interpolation nor ``%{`` directives; the only escapes that produce
+    letters, digits or ``_`` are ``\\uXXXX`` and ``\\UXXXXXXXX`` (``\\n``,
+    ``\\"``, ``$${``... cannot). In Terraform JSON the type is an object key, a
+    JSON string whose only letter-producing escape is ``\\uXXXX``. So a file that
+    declares such a resource contains its type verbatim, or a backslash
+    followed by ``u`` / ``U``. (No other character's NFC form contains one of
+    those letters, so Unicode normalization cannot spell it either.)
+
+    For (b) the filter keeps every text that names the parameter in any case,
+    or holds such an escape: a map key, an attribute name or a string value
+    handed to a module, in a ``.tf`` file or in a tfvars file feeding one. (A
+    name computed from pieces, ``join("_", ["log", "disconnections"])``, is out
+    of reach of any textual filter.) A comment or an unrelated string that
+    mentions a word only costs a parse: this is a pre-filter.
+    """
+    for word in CONFIG_TYPES + SERVER_TYPES if servers else CONFIG_TYPES:
+        if word in text:
+            return True
+    if '\\' in text and ('\\u' in text or '\\U' in text):  # (one memchr in the common case)
+        return True
+    return PARAMETER in text.lower()
 
 
 def compliant(value: object) -> bool:

@@ -3,8 +3,6 @@
 python-hcl2 reads ~0.3 MB/s and fails on some valid Terraform, so the hook
 parses only the top-level items it needs. Nothing here imports ``hcl2``.
 
-``may_configure`` (which files can matter) lives in ``files``, imported here too.
-
 ``chunks(text)`` splits an HCL file into its top-level blocks and attributes
 with the tokens of ``lexer``, or returns None when it is not sure; the caller then parses
 the whole file. It returns a split only when the split is the same for
@@ -24,9 +22,6 @@ import re
 from dataclasses import dataclass
 
 from check_postgresql_log_disconnections import lexer
-from check_postgresql_log_disconnections.files import may_configure
-
-__all__ = ['Chunk', 'chunks', 'may_configure']
 
 
 @dataclass(frozen=True)
