@@ -7,13 +7,18 @@ checks again) and prints: ``Fixing PATH`` lines, then ``render.render``'s report
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
 
-from check_postgresql_log_disconnections import about, files, pipeline, render
+from check_postgresql_log_disconnections import files, pipeline
+
+# argparse, typing and the renderer are imported only when needed: a commit of file names
+# that touch no PostgreSQL configuration imports little more than reading files needs.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import TextIO
 
 PROG = 'check-postgresql-log-disconnections'
 # How the manifest's entry calls the hook. pre-commit runs entry + the configured
@@ -22,7 +27,34 @@ PROG = 'check-postgresql-log-disconnections'
 PRE_COMMIT = '--pre-commit'
 
 
+class _Args:
+    """The options and their defaults: what a command line of file names only means."""
+
+    def __init__(self, filenames: list[str]) -> None:
+        self.filenames = filenames
+        self.unresolved = 'warn'
+        self.inputs: Sequence[tuple[str, object]] = ()  # ('var', (NAME, VALUE)) / ('var-file', FILE), in order
+        self.tool = 'both'
+        self.format = 'text'
+        self.output: str | None = None
+        self.fix = False
+        self.show_suppressed = False
+        self.sarif_include_suppressed = False
+        self.require_explicit = False
+        self.plans: list[str] = []  # --plan FILE ('-': stdin)
+        self.no_cache = False
+        self.pre_commit = False
+
+
+def _plain_files(items: list[str]) -> list[str] | None:
+    """The file names, when that is all there is (how pre-commit calls it unconfigured); else None."""
+    names = items[1:] if items[:1] == [PRE_COMMIT] else items
+    return names if names and not any(x.startswith('-') for x in names) else None
+
+
 def _var(text: str) -> tuple[str, str]:
+    import argparse
+
     name, sep, value = text.partition('=')
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f'expected NAME=VALUE, got {text!r}')
@@ -30,14 +62,6 @@ def _var(text: str) -> tuple[str, str]:
     if problem is not None:
         raise argparse.ArgumentTypeError(f'{name.strip()}: {problem}')
     return name.strip(), value
-
-
-class _Ordered(argparse.Action):
-    """``--var`` and ``--var-file`` into one list, in command-line order: the later wins, as in Terraform."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
-        setattr(namespace, self.dest, [*getattr(namespace, self.dest), (self.const, values)])
 
 
 def files_after_options(items: list[str], takes_value: frozenset[str] = frozenset()) -> list[str]:
@@ -76,6 +100,15 @@ def files_after_options(items: list[str], takes_value: frozenset[str] = frozense
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Ordered(argparse.Action):
+        """``--var`` and ``--var-file`` into one list, in command-line order: the later wins, as in Terraform."""
+
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: object, option_string: str | None = None) -> None:
+            setattr(namespace, self.dest, [*getattr(namespace, self.dest), (self.const, values)])
+
     parser = argparse.ArgumentParser(
         prog=PROG, allow_abbrev=False,  # `--out=main.tf` is a file name, never `--output`
         description='Block Terraform that sets Azure PostgreSQL log_disconnections to anything but "on".',
@@ -104,7 +137,11 @@ def _parser() -> argparse.ArgumentParser:
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
     parser.add_argument('--plan', dest='plans', action='append', default=[], metavar='FILE',
                         help='judge the JSON of "terraform show -json PLANFILE" (repeatable; - reads stdin)')
+    from check_postgresql_log_disconnections import about
+
     parser.add_argument('--version', action='version', version=f'%(prog)s {about.version()}')
+    parser.add_argument('--no-cache', action='store_true',
+                        help='do not read or write parsed blocks in the user cache directory (see README, Speed)')
     parser.add_argument(PRE_COMMIT, action='store_true',
                         help='first, as the pre-commit manifest passes it: after the options, every item ending '
                              'in .tf, .tofu, .tfvars or .tfvars.json is a file name, whatever it looks like')
@@ -141,32 +178,46 @@ def _silence(stream: TextIO) -> None:
 
 
 def _error(text: str, code: int = 1) -> int:
+    from check_postgresql_log_disconnections import render
+
     _say(f'{PROG}: {render.printable(text)}\n', sys.stderr)
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
     items = list(sys.argv[1:] if argv is None else argv)
+    plain = _plain_files(items)
+    return _run(_Args(plain)) if plain is not None else _main(items)
+
+
+def _main(items: list[str]) -> int:
+    from check_postgresql_log_disconnections import render
+
+    parser = _parser()
     if items[:1] == [PRE_COMMIT]:
         try:
             items = [PRE_COMMIT, *files_after_options(items[1:], _takes_value(parser))]
         except ValueError as e:
             parser.error(render.printable(str(e)))
-    args = parser.parse_args(items)
+    args = parser.parse_args(items, namespace=_Args([]))
     if args.fix and args.plans:
         parser.error('--fix cannot be combined with --plan (fix the files, then plan again)')
+    return _run(args)
+
+
+def _run(args: _Args) -> int:
+    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans,
+                            tool=args.tool, fix=args.fix, cache=not args.no_cache)
     try:
         os.getcwd()
     except OSError as e:
         return _error(f'cannot use the working directory: {e.strerror or e}')
-    return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
-    opts = pipeline.Options(inputs=args.inputs, require_explicit=args.require_explicit, plans=args.plans,
-                            tool=args.tool, fix=args.fix)
     result = pipeline.run(args.filenames, opts)
+    if args.format == 'text' and not args.output and not (result.results or result.errors or result.notes
+                                                          or result.fixed):
+        return 0  # nothing to print: the renderer is not even imported
+    from check_postgresql_log_disconnections import render
+
     if args.format == 'text' and result.fixed:  # JSON and SARIF list the fixed files in the document
         _say(''.join(render.fixing(path) + ''.join(f'{render.change_line(c)}\n'
                                                    for c in result.changes if c.path == path)

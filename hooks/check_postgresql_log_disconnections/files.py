@@ -5,16 +5,15 @@ line endings are kept, so ``--fix`` can write back every byte it did not change.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import stat
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from check_postgresql_log_disconnections.results import RunError
+from check_postgresql_log_disconnections.report import RunError
 from check_postgresql_log_disconnections.rule import PARAMETER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
 
@@ -58,12 +57,19 @@ def for_tool(paths: list[str], tool: str) -> list[str]:
     return [p for p in paths if p not in hidden]
 
 
-@dataclass(frozen=True)
 class Source:
-    path: str  # as displayed: relative to the working directory when inside it
-    text: str  # decoded, BOM removed, line endings kept
-    bom: bool
-    kind: str
+    """One file as read. (A plain class: the fast path imports no ``dataclasses``.)"""
+
+    __slots__ = ('bom', 'kind', 'path', 'text')
+
+    def __init__(self, path: str, text: str, bom: bool, kind: str) -> None:
+        self.path = path  # as displayed: relative to the working directory when inside it
+        self.text = text  # decoded, BOM removed, line endings kept
+        self.bom = bom
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f'Source({self.path!r}, {len(self.text)} characters, bom={self.bom}, kind={self.kind!r})'
 
 
 # A local module source (`source = "./x"`), and one written so that its path can be read:
@@ -208,6 +214,9 @@ def write_atomically(path: str, data: bytes) -> None:
     except FileNotFoundError:
         st = None
     directory = os.path.dirname(path) or '.'
+    import contextlib
+    import tempfile  # only when writing: tempfile costs as much as starting Python
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
@@ -341,9 +350,15 @@ def file_inside(path: str, root: str) -> bool:
     return _within(real, _realpath(root))
 
 
-@functools.lru_cache(maxsize=4096)
+_REALPATHS: dict[str, str] = {}
+
+
 def _realpath(path: str) -> str:
-    return os.path.realpath(path)
+    if path not in _REALPATHS:
+        if len(_REALPATHS) > 4096:
+            _REALPATHS.clear()
+        _REALPATHS[path] = os.path.realpath(path)
+    return _REALPATHS[path]
 
 
 def _within(real: str, base: str) -> bool:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from check_postgresql_log_disconnections import lexer
+from check_postgresql_log_disconnections import cache, lexer
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.values import number
 
@@ -31,7 +31,14 @@ class ParseError(Exception):
 
 
 def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int = 0) -> s.Body:
-    """Parse ``text``, which starts at ``line``:``column`` / ``offset`` of the file ``path``."""
+    """Parse ``text``, which starts at ``line``:``column`` / ``offset`` of the file ``path``.
+
+    A block (``column`` 1) parsed by an earlier run comes from the cache, without python-hcl2.
+    """
+    if column == 1:
+        body = cache.get(text, path, line, offset)
+        if body is not None:
+            return body
     # imported here: python-hcl2 and lark cost ~0.3 s, paid only when something is parsed
     import hcl2
     from lark.exceptions import UnexpectedInput, VisitError
@@ -48,9 +55,12 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
         raise ParseError(f'python-hcl2 failed: {type(e).__name__}: {e}', line) from None
     # Our own conversion is outside that net: a bug of ours is an internal error, not python-hcl2's.
     try:
-        return _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
+        body = _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
     except RecursionError:  # a tree python-hcl2 could build but too deep to walk: the input's limit
         raise ParseError('expression too deeply nested', line) from None
+    if column == 1:
+        cache.put(text, body, line, offset)
+    return body
 
 
 def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:

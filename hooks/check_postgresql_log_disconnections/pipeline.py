@@ -7,29 +7,34 @@ would split the list never changes a verdict.
 """
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, cast
 
-from check_postgresql_log_disconnections import files, installed, rule
-from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
+from check_postgresql_log_disconnections import files, rule
+from check_postgresql_log_disconnections.report import Note, Report, RunError
 
+# No dataclasses, typing or collections at import: a commit that touches no PostgreSQL
+# configuration imports this module, files, report and rule, and nothing else of ours.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from check_postgresql_log_disconnections import installed
     from check_postgresql_log_disconnections.instances import RootInputs, Tree
     from check_postgresql_log_disconnections.modules import Module
+    from check_postgresql_log_disconnections.results import Result
     from check_postgresql_log_disconnections.values import Value
 
 
-@dataclass
 class Options:
-    # ('var', (NAME, VALUE)) and ('var-file', FILE) in command-line order: the later wins
-    inputs: Sequence[tuple[str, object]] = ()
-    require_explicit: bool = False
-    plans: Sequence[str] = ()  # --plan FILE ('-': stdin), judged besides the files
-    tool: str = 'both'  # whose reading of .tofu files: terraform, opentofu or both (a finding in either counts)
-    fix: bool = False  # --fix: rewrite what can be fixed, then report what is left
+    def __init__(self, inputs: Sequence[tuple[str, object]] = (), require_explicit: bool = False,
+                 plans: Sequence[str] = (), tool: str = 'both', fix: bool = False, cache: bool = True) -> None:
+        # ('var', (NAME, VALUE)) and ('var-file', FILE) in command-line order: the later wins
+        self.inputs = inputs
+        self.require_explicit = require_explicit
+        self.plans = plans  # --plan FILE ('-': stdin), judged besides the files
+        self.tool = tool  # whose reading of .tofu files: terraform, opentofu or both (a finding in either counts)
+        self.fix = fix  # --fix: rewrite what can be fixed, then report what is left
+        self.cache = cache  # parsed blocks from and to the user's cache directory (see cache.py)
 
 
 class _Loader:
@@ -135,6 +140,8 @@ class _Loader:
     def installed(self, root: str, key: str, source: str) -> tuple[Module, str] | str:
         """The module ``terraform init`` installed for call ``key`` of root module ``root``, or why not."""
         if root not in self.manifests:
+            from check_postgresql_log_disconnections import installed
+
             self.manifests[root] = installed.read(root)
         found = self.manifests[root].find(key, source)
         if isinstance(found, str):
@@ -233,6 +240,8 @@ def _constant(name: str, compute: Callable[[], Value]) -> Value:
 
 
 def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
+    import functools
+
     from check_postgresql_log_disconnections import modules
     from check_postgresql_log_disconnections.evaluate import evaluate
     from check_postgresql_log_disconnections.instances import Constant, RootInputs
@@ -240,7 +249,7 @@ def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
     root_inputs = RootInputs()
     for kind, arg in opts.inputs:
         if kind == 'var':
-            name, text = cast('tuple[str, str]', arg)
+            name, text = arg if isinstance(arg, tuple) else ('', str(arg))
             root_inputs.var_values[name] = _constant(name, functools.partial(_cli_value, text))
             continue
         path = str(arg)
@@ -253,7 +262,7 @@ def _root_inputs(opts: Options, run: _Loader, report: Report) -> RootInputs:
             report.errors.append(src)
             continue
         errors: list[RunError] = []
-        src = replace(src, kind='tfvarsjson' if path.endswith('.json') else 'tfvars')
+        src = files.Source(src.path, src.text, src.bom, 'tfvarsjson' if path.endswith('.json') else 'tfvars')
         attrs = modules.parse_tfvars(src, errors)
         report.errors.extend(errors)
         for name, attr in (attrs or {}).items():
@@ -298,7 +307,11 @@ def _fix_and_recheck(report: Report, args: list[str], opts: Options) -> Report:
     fixed = fix.apply(report)
     if not fixed:
         return report
-    again = run(args, replace(opts, fix=False))
+    import copy
+
+    recheck = copy.copy(opts)
+    recheck.fix = False
+    again = run(args, recheck)
     again.fixed, again.changes = fixed, report.changes
     again.notes = list(dict.fromkeys(report.notes + again.notes))
     return again
@@ -359,6 +372,9 @@ def _check_files(args: list[str], opts: Options) -> Report:
     candidates = sorted(d for d in directories if state.may_configure(d))
     if not candidates and not any(kind == 'var-file' for kind, _ in opts.inputs):
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
+    from check_postgresql_log_disconnections import cache
+
+    cache.configure(opts.cache, lambda directory: files.inside(directory, state.boundary))
     from check_postgresql_log_disconnections import suppress
     from check_postgresql_log_disconnections.instances import RootInputs
 
@@ -422,6 +438,7 @@ def _merge_views(views: list[list[Result]]) -> list[Result]:
     """Results of the Terraform and OpenTofu readings: the same once, one reading's own marked as such."""
     if len(views) < 2:
         return views[0] if views else []
+    from dataclasses import replace
 
     def key(r: Result) -> tuple[object, ...]:
         return (r.address, r.location, r.origin, r.status, repr(r.value), r.reason, r.callers)

@@ -6,8 +6,13 @@ steps upstream, only ``--fix`` reads anything again: the files it rewrites
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+# What a run gathers besides results lives in ``report`` (plain classes, imported on the fast path).
+from check_postgresql_log_disconnections.report import Note, Report, RunError
+
+__all__ = ['Change', 'Note', 'Report', 'Result', 'RunError', 'Status']
 
 if TYPE_CHECKING:
     from check_postgresql_log_disconnections.syntax import Span
@@ -49,27 +54,6 @@ class Result:
 
 
 @dataclass(frozen=True)
-class RunError:
-    """A file that could not be checked: it makes the run exit 1."""
-
-    path: str
-    reason: str
-    line: int = 0  # 0 when the error has no position ("cannot read")
-    column: int = 0
-    kind: Literal['parse', 'read', 'limit', 'boundary', 'internal', 'plan', 'git'] = 'parse'  # plan: a --plan file
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something skipped on purpose (a module source outside the repository...): not blocking."""
-
-    path: str
-    line: int
-    column: int
-    text: str
-
-
-@dataclass(frozen=True)
 class Change:
     """A literal ``--fix`` rewrote: where it was, the value it had, what it fed."""
 
@@ -79,17 +63,3 @@ class Change:
     old: object  # the value it had ('OFF')
     what: str  # where it lives when not in the resource block ('default of var.ld'), else ''
     addresses: tuple[str, ...]  # the resource instances it set, sorted
-
-
-@dataclass
-class Report:
-    results: list[Result] = field(default_factory=list)
-    errors: list[RunError] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)  # the files that were passed, as displayed
-    fixed: list[str] = field(default_factory=list)  # paths rewritten by --fix
-    changes: list[Change] = field(default_factory=list)  # what --fix rewrote in them, by position
-    # Where paths are relative to: SARIF writes them relative to the repository root.
-    root: str = ''  # absolute: the git top level, or the directory the run started in outside git
-    cwd: str = ''  # absolute: the working directory paths are displayed relative to
-    texts: dict[str, str] = field(default_factory=dict)  # path -> text as in the file (BOM kept): line hashes

@@ -1,0 +1,203 @@
+"""A content-addressed cache of parsed blocks, in the user's cache directory.
+
+Importing python-hcl2 and loading its grammar costs more than reading a whole
+repository, and a block parses at ~0.1 MB/s. A run over unchanged blocks (the
+next commit, the next ``--all-files``) takes their ``syntax`` nodes from here
+and never imports python-hcl2.
+
+- Where: ``$CHECK_POSTGRESQL_LOG_DISCONNECTIONS_CACHE_DIR``, else
+  ``$XDG_CACHE_HOME/check-postgresql-log-disconnections``, else
+  ``~/.cache/check-postgresql-log-disconnections`` (as ruff and mypy keep
+  theirs). Never inside the repository being checked: then nothing is cached.
+- Off: ``--no-cache``, or ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE=1``.
+- Key: SHA-256 of the block's text and of the code that makes an entry (this
+  package's ``hcl.py``, ``syntax.py`` and ``cache.py``, python-hcl2's version
+  and grammar), so an upgrade of either never reads an old entry.
+- Entry: one file ``<key[:2]>/<key[2:]>.json``: a first line with the SHA-256
+  of the key and the payload, then the payload, the nodes as plain JSON
+  (``[class name, field...]``, positions relative to the block). JSON and not
+  pickle: loading it runs no code and builds only ``syntax`` nodes, so an
+  entry written by anything else cannot do more than fail to load. Written
+  to a temporary file in the same directory and renamed, so a parallel
+  process sees a whole entry or none. An entry that is unreadable, truncated,
+  for another key or whose checksum does not match is ignored (and
+  rewritten): the cache can make a run faster, never change what it says.
+- Only successful parses are kept; a block python-hcl2 rejects is parsed
+  again next time, and reported again.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from check_postgresql_log_disconnections import syntax as s
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+ENV_DIR = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_CACHE_DIR'
+ENV_OFF = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE'
+_NAME = 'check-postgresql-log-disconnections'
+_FORMAT = b'pgld-cache 1'
+
+_NODES: dict[str, type] = {
+    cls.__name__: cls for cls in (
+        s.Lit, s.Template, s.Ref, s.GetAttr, s.Index, s.Splat, s.Call, s.Cond, s.BinOp, s.UnOp,
+        s.TupleExpr, s.ObjectExpr, s.ForExpr, s.Unsupported, s.Attribute, s.Block, s.Body)
+}
+
+
+class _State:
+    directory: str | None = None  # None: no cache in this process
+    salt: bytes = b''
+
+
+def default_directory() -> str:
+    explicit = os.environ.get(ENV_DIR)
+    if explicit:
+        return explicit
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, _NAME)
+
+
+def configure(enabled: bool, inside_repository: Callable[[str], bool]) -> None:
+    """Turn the cache on for this process (or off); never at a directory inside the repository."""
+    _State.directory = None
+    if not enabled or os.environ.get(ENV_OFF, '') not in ('', '0'):
+        return
+    directory = os.path.abspath(default_directory())
+    if inside_repository(directory):
+        return
+    _State.directory = directory
+    _State.salt = b''
+
+
+def _salt() -> bytes:
+    """What an entry depends on besides the block: the code that converts, python-hcl2's version and grammar."""
+    if not _State.salt:
+        import hashlib
+        from importlib.util import find_spec
+
+        h = hashlib.sha256(_FORMAT)
+        here = os.path.dirname(os.path.abspath(__file__))
+        spec = find_spec('hcl2')  # finds the package without importing it
+        theirs = list(spec.submodule_search_locations or []) if spec else []
+        paths = [os.path.join(here, n) for n in ('hcl.py', 'syntax.py', 'cache.py')]
+        paths += [os.path.join(d, n) for d in theirs[:1] for n in ('version.py', 'hcl2.lark')]
+        for path in paths:
+            with open(path, 'rb') as f:
+                h.update(b'\0' + f.read())
+        _State.salt = h.digest()
+    return _State.salt
+
+
+def _key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(_salt() + text.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
+def _entry_path(key: str) -> str:
+    assert _State.directory is not None
+    return os.path.join(_State.directory, key[:2], key[2:] + '.json')
+
+
+def _checksum(key: str, payload: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(key.encode() + b'\0' + payload).hexdigest().encode()
+
+
+def get(text: str, path: str, line: int, offset: int) -> s.Body | None:
+    """The cached parse of ``text`` placed at ``path``:``line`` / ``offset``; None when there is none."""
+    if _State.directory is None:
+        return None
+    try:
+        key = _key(text)
+        with open(_entry_path(key), 'rb') as f:
+            data = f.read()
+        digest, _, payload = data.partition(b'\n')
+        if digest != _checksum(key, payload):
+            return None
+        import json
+
+        body = _Loader(path, line - 1, offset).node(json.loads(payload))
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None  # missing, unreadable, corrupt or foreign: parse again
+    return body if isinstance(body, s.Body) else None
+
+
+def put(text: str, body: s.Body, line: int, offset: int) -> None:
+    """Keep the parse of ``text`` (found at ``line`` / ``offset``) for the next run; failures are ignored."""
+    if _State.directory is None:
+        return
+    import json
+
+    try:
+        key = _key(text)
+        payload = json.dumps(_dump(body, line - 1, offset), separators=(',', ':')).encode()
+        target = _entry_path(key)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = f'{target}.{os.getpid()}.tmp'
+        with open(tmp, 'wb') as f:
+            f.write(_checksum(key, payload) + b'\n' + payload)
+        os.replace(tmp, target)  # atomic: a parallel reader sees the old entry, the new one, or none
+    except (OSError, ValueError, RecursionError):
+        return
+
+
+def _dump(x: object, line_delta: int, offset: int) -> object:
+    """A node as JSON: ``[class, field...]``, a tuple as ``["T", item...]``, positions made relative."""
+    if isinstance(x, s.Span):
+        return ['S', x.line - line_delta, x.column, x.end_line - line_delta, x.end_column,
+                x.start - offset, x.end - offset]
+    if isinstance(x, tuple):
+        return ['T', *(_dump(i, line_delta, offset) for i in x)]
+    if type(x).__name__ in _NODES:
+        return [type(x).__name__, *(_dump(getattr(x, f), line_delta, offset) for f in _fields(type(x)))]
+    if x is None or isinstance(x, (str, int, float, bool)):
+        return x
+    raise ValueError(f'cannot cache {type(x).__name__}')
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    if cls not in _FIELD_NAMES:
+        from dataclasses import fields
+
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _FIELD_NAMES[cls]
+
+
+class _Loader:
+    """JSON -> nodes, placed at a path, line and offset. Anything unexpected raises ValueError."""
+
+    def __init__(self, path: str, line_delta: int, offset: int) -> None:
+        self.path = path
+        self.line_delta = line_delta
+        self.offset = offset
+
+    def node(self, x: object) -> object:
+        if not isinstance(x, list):
+            if x is None or isinstance(x, (str, int, float, bool)):
+                return x
+            raise ValueError('not a node')
+        tag = x[0]
+        if tag == 'T':
+            return tuple(self.node(i) for i in x[1:])
+        if tag == 'S':
+            line, column, end_line, end_column, start, end = x[1:]
+            if not all(type(v) is int for v in x[1:]):
+                raise ValueError('bad span')
+            d, o = self.line_delta, self.offset
+            return s.Span(self.path, line + d, column, end_line + d, end_column, start + o, end + o)
+        cls = _NODES[tag]
+        if len(x) - 1 != len(_fields(cls)):
+            raise ValueError(f'{tag}: wrong number of fields')
+        return cls(*(self.node(i) for i in x[1:]))
+
+
+def enabled() -> bool:
+    return _State.directory is not None

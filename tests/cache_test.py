@@ -1,0 +1,128 @@
+"""The parsed-block cache (``cache.py``) through ``main()``: it makes a run faster, never different.
+
+Each test has an empty cache directory of its own (``conftest.py``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from check_postgresql_log_disconnections import cache
+from check_postgresql_log_disconnections._main import main
+
+MAIN = '''\
+resource "azurerm_postgresql_flexible_server_configuration" "a" {
+  name      = "log_disconnections"
+  server_id = "x"
+  value     = var.log_disconnections
+}
+'''
+VARIABLES = '''\
+variable "log_disconnections" {
+  default = "off"
+}
+'''
+FINDING = ('main.tf:4:15: azurerm_postgresql_flexible_server_configuration.a: log_disconnections is "off", '
+           'expected "on" (value from variables.tf:2, default of var.log_disconnections) '
+           '[07f7134f-9f37-476e-8664-670c218e4702]\n')
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / 'repo').mkdir()
+    (tmp_path / 'repo' / 'main.tf').write_text(MAIN)
+    (tmp_path / 'repo' / 'variables.tf').write_text(VARIABLES)
+    monkeypatch.chdir(tmp_path / 'repo')
+    return tmp_path / 'repo'
+
+
+def _entries() -> list[Path]:
+    return sorted(p for p in Path(os.environ[cache.ENV_DIR]).rglob('*') if p.is_file())
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = main([*args, 'main.tf', 'variables.tf'])
+    return rc, capsys.readouterr().out
+
+
+def _no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(text: str, **kw: object) -> object:
+        raise AssertionError('python-hcl2 was asked to parse')
+    monkeypatch.setattr(hcl2, 'parses', fail)
+
+
+def test_a_second_run_takes_the_blocks_from_the_cache(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(capsys) == (1, FINDING)
+    assert len(_entries()) == 2  # the configuration and the variable
+    _no_parser(monkeypatch)
+    assert _run(capsys) == (1, FINDING)
+
+
+def test_an_entry_serves_the_same_block_at_another_place(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(capsys) == (1, FINDING)
+    (repo / 'main.tf').write_text('# moved down\n\n' + MAIN)  # same block bytes, two lines lower
+    _no_parser(monkeypatch)
+    assert _run(capsys) == (1, FINDING.replace('main.tf:4:15', 'main.tf:6:15'))
+
+
+@pytest.mark.parametrize('damage', [
+    pytest.param(lambda data, other: b'', id='empty'),
+    pytest.param(lambda data, other: data[:len(data) // 2], id='truncated'),
+    pytest.param(lambda data, other: b'\xff\x00garbage', id='garbage'),
+    pytest.param(lambda data, other: data.replace(b'"off"', b'"on"'), id='a value changed, checksum kept'),
+    pytest.param(lambda data, other: other, id='foreign: the entry of another block'),
+    pytest.param(lambda data, other: data.split(b'\n', 1)[0] + b'\n["Body",["T"],["T"]]', id='foreign payload'),
+])
+def test_a_corrupt_or_foreign_entry_changes_no_verdict(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                       damage: object) -> None:
+    assert _run(capsys) == (1, FINDING)
+    first, second = _entries()
+    one, two = first.read_bytes(), second.read_bytes()
+    first.write_bytes(damage(one, two))  # type: ignore[operator]
+    second.write_bytes(damage(two, one))  # type: ignore[operator]
+    assert _run(capsys) == (1, FINDING)
+    assert [p.read_bytes() for p in _entries()] == [one, two]  # ignored, then written again
+
+
+def test_an_unreadable_cache_directory_is_no_error(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / 'a-file').write_text('not a directory')
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / 'a-file' / 'cache'))
+    assert _run(capsys) == (1, FINDING)
+    assert _run(capsys) == (1, FINDING)
+
+
+@pytest.mark.parametrize('how', ['option', 'environment'])
+def test_turned_off(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                    how: str) -> None:
+    if how == 'environment':
+        monkeypatch.setenv(cache.ENV_OFF, '1')
+    assert _run(capsys, *(['--no-cache'] if how == 'option' else [])) == (1, FINDING)
+    assert _entries() == []
+
+
+def test_never_inside_the_repository(repo: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / '.git').mkdir()  # the repository is what the hook checks, not the user's cache
+    monkeypatch.setenv(cache.ENV_DIR, str(repo / '.cache'))
+    assert _run(capsys) == (1, FINDING)
+    assert not (repo / '.cache').exists()
+
+
+@pytest.mark.parametrize(('env', 'expected'), [
+    ({cache.ENV_DIR: '/somewhere'}, '/somewhere'),
+    ({'XDG_CACHE_HOME': '/xdg'}, '/xdg/check-postgresql-log-disconnections'),
+    ({'HOME': '/home/u'}, '/home/u/.cache/check-postgresql-log-disconnections'),
+])
+def test_where(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
+    for name in (cache.ENV_DIR, 'XDG_CACHE_HOME'):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cache.default_directory() == expected
