@@ -72,3 +72,23 @@ def test_each_server_has_its_configuration_type() -> None:
     assert rule.not_set_hint('azurerm_postgresql_server') == (
         'log_disconnections is not set for this server; add an azurerm_postgresql_configuration '
         'with name log_disconnections and value on')
+
+
+@pytest.mark.parametrize(('block', 'expected'), [
+    pytest.param('resource "t" "x" {\n  name      = "log_checkpoints"\n  server_id = "s"\n  value     = "off"\n}\n',
+                 True, id='another parameter'),
+    pytest.param('resource "t" "x" {\n  name  = "log_disconnections"\n  value = "off"\n}\n', False, id='this one'),
+    pytest.param('resource "t" "x" {\n  name  = "LOG_Disconnections"\n  value = "off"\n}\n', False, id='any case'),
+    pytest.param('resource "t" "x" {\n  name  = "log_\\u0064isconnections"\n}\n', False, id='an escape'),
+    pytest.param('resource "t" "x" {\n  name  = "log_${var.x}"\n}\n', False, id='a template'),
+    pytest.param('resource "t" "x" {\n  name  = each.key\n}\n', False, id='computed'),
+    pytest.param('resource "t" "x" {\n  value = "off"\n}\n', False, id='no name'),
+    pytest.param('resource "t" "x" {\n  name = "a"\n  timeouts {\n    name = "b"\n  }\n}\n', False,
+                 id='a nested block'),
+    pytest.param('resource "t" "x" {\n  for_each = toset(["a"])\n  name = "a" # trailing comment\n}\n', False,
+                 id='a comment after the literal'),
+    pytest.param('resource "t" "x" {\n  /*\n  name = "a"\n  */\n  value = "off"\n}\n', False, id='block comment'),
+    pytest.param('resource "t" "x" {\n  name = "a"\n  name = "log_disconnections"\n}\n', False, id='two names'),
+])
+def test_sets_another_parameter(block: str, expected: bool) -> None:
+    assert rule.sets_another_parameter(block) is expected

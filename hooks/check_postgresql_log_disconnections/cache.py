@@ -11,8 +11,8 @@ and never imports python-hcl2.
   theirs). Never inside the repository being checked: then nothing is cached.
 - Off: ``--no-cache``, or ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE=1``.
 - Key: SHA-256 of the block's text and of the code that makes an entry (this
-  package's ``hcl.py``, ``syntax.py`` and ``cache.py``, python-hcl2's version
-  and grammar), so an upgrade of either never reads an old entry.
+  package's source files, python-hcl2's version and grammar), so an upgrade
+  of either, or an edit of a checkout, never reads an old entry.
 - Entry: one file ``<key[:2]>/<key[2:]>.json``: a first line with the SHA-256
   of the key and the payload, then the payload, the nodes as plain JSON
   (``[class name, field...]``, positions relative to the block). JSON and not
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from check_postgresql_log_disconnections import syntax as s
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 ENV_DIR = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_CACHE_DIR'
 ENV_OFF = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE'
@@ -73,7 +73,7 @@ def configure(enabled: bool, inside_repository: Callable[[str], bool]) -> None:
 
 
 def _salt() -> bytes:
-    """What an entry depends on besides the block: the code that converts, python-hcl2's version and grammar."""
+    """What an entry depends on besides the block: our code, python-hcl2's version and grammar (~1 ms)."""
     if not _State.salt:
         import hashlib
         from importlib.util import find_spec
@@ -82,7 +82,7 @@ def _salt() -> bytes:
         here = os.path.dirname(os.path.abspath(__file__))
         spec = find_spec('hcl2')  # finds the package without importing it
         theirs = list(spec.submodule_search_locations or []) if spec else []
-        paths = [os.path.join(here, n) for n in ('hcl.py', 'syntax.py', 'cache.py')]
+        paths = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith('.py')]
         paths += [os.path.join(d, n) for d in theirs[:1] for n in ('version.py', 'hcl2.lark')]
         for path in paths:
             with open(path, 'rb') as f:
@@ -122,7 +122,7 @@ def get(text: str, path: str, line: int, offset: int) -> s.Body | None:
         import json
 
         body = _Loader(path, line - 1, offset).node(json.loads(payload))
-    except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None  # missing, unreadable, corrupt or foreign: parse again
     return body if isinstance(body, s.Body) else None
 
@@ -172,7 +172,12 @@ def _fields(cls: type) -> tuple[str, ...]:
 
 
 class _Loader:
-    """JSON -> nodes, placed at a path, line and offset. Anything unexpected raises ValueError."""
+    """JSON -> nodes, placed at a path, line and offset. Anything unexpected raises ValueError.
+
+    Nodes are made with ``object.__new__`` and their ``__dict__`` filled in one
+    step: a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, which made loading cost as much as parsing the text.
+    """
 
     def __init__(self, path: str, line_delta: int, offset: int) -> None:
         self.path = path
@@ -180,23 +185,32 @@ class _Loader:
         self.offset = offset
 
     def node(self, x: object) -> object:
-        if not isinstance(x, list):
+        if type(x) is not list:
             if x is None or isinstance(x, (str, int, float, bool)):
                 return x
             raise ValueError('not a node')
         tag = x[0]
         if tag == 'T':
-            return tuple(self.node(i) for i in x[1:])
+            return tuple([self.node(i) for i in x[1:]])
         if tag == 'S':
-            line, column, end_line, end_column, start, end = x[1:]
-            if not all(type(v) is int for v in x[1:]):
+            if len(x) != 7 or not all(type(v) is int for v in x[1:]):
                 raise ValueError('bad span')
+            _, line, column, end_line, end_column, start, end = x
             d, o = self.line_delta, self.offset
-            return s.Span(self.path, line + d, column, end_line + d, end_column, start + o, end + o)
+            return _make(s.Span, _fields(s.Span), (self.path, line + d, column, end_line + d, end_column,
+                                                start + o, end + o))
         cls = _NODES[tag]
-        if len(x) - 1 != len(_fields(cls)):
+        names = _fields(cls)
+        if len(x) - 1 != len(names):
             raise ValueError(f'{tag}: wrong number of fields')
-        return cls(*(self.node(i) for i in x[1:]))
+        return _make(cls, names, [self.node(i) for i in x[1:]])
+
+
+def _make(cls: type, names: tuple[str, ...], values: Sequence[object]) -> object:
+    """A dataclass instance without its ``__init__`` (all fields given: no defaults to apply)."""
+    obj: object = object.__new__(cls)
+    obj.__dict__.update(zip(names, values))
+    return obj
 
 
 def enabled() -> bool:

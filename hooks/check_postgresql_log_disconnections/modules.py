@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from check_postgresql_log_disconnections import files, hcl, scan, tfjson
+from check_postgresql_log_disconnections import files, hcl, scan
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.files import Source, is_override
 from check_postgresql_log_disconnections.results import RunError
-from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES
+from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES, sets_another_parameter
 
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
@@ -144,7 +144,7 @@ def load(directory: str, sources: list[Source], call_matters: Callable[[str], bo
     for src in sources:
         mod.sources[src.path] = src
         if src.kind in ('tf', 'tfjson') and not is_override(src.path):
-            _index(mod, src, call_matters, remote=remote)
+            _index(mod, src, call_matters, remote=remote, every_config=bool(overrides))
     if overrides:  # Terraform merges them over the other files, in name order, after all of them
         mod.load_all()
         for src in overrides:
@@ -181,8 +181,12 @@ def find_block(sources: list[Source], type_: str, labels: tuple[str, ...]) -> s.
 
 
 def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_call: bool = False,
-           remote: bool = False) -> None:
-    """Parse the resources of one file; note its variables, locals, module calls and outputs for later."""
+           remote: bool = False, every_config: bool = False) -> None:
+    """Parse the resources of one file; note its variables, locals, module calls and outputs for later.
+
+    A configuration of another parameter (``rule.sets_another_parameter``) is not parsed, unless
+    override files may rename it (``every_config``).
+    """
     chunks = scan.chunks(src.text) if src.kind == 'tf' else None
     if chunks is None:
         body = _parse_whole(src, mod.errors)
@@ -192,7 +196,8 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
     for c in chunks:
         pending = _Pending(src, c)
         if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
-            mod._load(pending)
+            if every_config or not sets_another_parameter(src.text[c.start:c.end]):
+                mod._load(pending)
         elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
             mod.pending_servers.append(pending)  # only --require-explicit reads servers
         elif c.type == 'variable' and c.labels:
@@ -275,6 +280,8 @@ def _parse_whole(src: Source, errors: list[RunError]) -> s.Body | None:
     if src.kind != 'tfjson' and len(src.text) > MAX_CHUNK * 2:  # (.tf.json: read fast, only what matters)
         errors.append(RunError(src.path, f'file too large to parse whole ({len(src.text)} characters)', 1, 1, 'limit'))
         return None
+    from check_postgresql_log_disconnections import tfjson  # only for .tf.json / .tfvars.json
+
     try:
         if src.kind in ('tfjson', 'tfvarsjson'):
             if src.kind == 'tfvarsjson':

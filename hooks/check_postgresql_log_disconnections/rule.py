@@ -97,6 +97,27 @@ def may_matter(text: str, *, servers: bool = False) -> bool:
     return PARAMETER in text.lower()
 
 
+def sets_another_parameter(block: str) -> bool:
+    """True only when a configuration resource block provably sets another parameter: it is not parsed.
+
+    Its ``name`` must be a plain literal (letters, digits, ``_ . -``: no escape,
+    no template) alone on its line, other than ``PARAMETER`` in any case; and it
+    must be the block's only ``name``: the word occurs once, and the block
+    holds no nested block, object, template (one ``{``, one ``}``), heredoc or
+    ``/*`` comment in which another could hide. Every instance of such a block
+    configures that other parameter, which neither the rule nor
+    ``--require-explicit`` looks at. Anything else is parsed.
+    """
+    if block.count('{') != 1 or block.count('}') != 1 or '<<' in block or '/*' in block:
+        return False
+    import re
+
+    if len(re.findall(r'\bname\b', block)) != 1:
+        return False
+    m = re.search(r'^[ \t]*name[ \t]*=[ \t]*"([A-Za-z0-9_.-]*)"[ \t]*\r?$', block, re.MULTILINE)
+    return m is not None and m.group(1).lower() != PARAMETER
+
+
 def compliant(value: object) -> bool:
     return isinstance(value, str) and value.lower() == ACCEPTED
 
