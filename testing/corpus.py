@@ -1678,10 +1678,12 @@ def generate_platform(root: str | os.PathLike[str], scale: float = 1.0, seed: in
     modules: list[_Module] = []
     while len(modules) < n_modules - n_called:
         app, env, region = r.choice(_APPS), r.choice(_ENVS), r.choice(_REGIONS)
-        rel = f'live/{env}/{region}/{app}-db' if r.random() < 0.7 else f'modules/{app}/postgres'
-        if rel not in used:
-            used.add(rel)
-            modules.append(_Module(rel, app, is_root=rel.startswith('live/')))
+        rel = base = f'live/{env}/{region}/{app}-db' if r.random() < 0.7 else f'modules/{app}/postgres'
+        n = 2
+        while rel in used:  # (24 apps x 4 environments x 5 regions: larger scales repeat them)
+            rel, n = f'{base}-{n}', n + 1
+        used.add(rel)
+        modules.append(_Module(rel, app, is_root=rel.startswith('live/')))
     first = r.randrange(len(STYLES))
     roots = [i for i, m in enumerate(modules) if m.is_root]
     styled: dict[int, str] = {}
