@@ -263,6 +263,26 @@ def is_work_tree(root: str) -> bool:
     return os.path.isfile(dot_git) or os.path.isfile(os.path.join(dot_git, 'HEAD')) or 'GIT_DIR' in os.environ
 
 
+def repository(path: str, start: str, start_root: str | None) -> tuple[str, str | None]:
+    """The repository a path named on the command line is judged in: (boundary, git work tree or None).
+
+    The boundary is what module sources, ``--var-file`` files and symbolic links
+    may not leave. ``start`` is the working directory, ``start_root`` the work
+    tree holding it (``git_root(start)``). A path inside that work tree is judged
+    there, as pre-commit runs it; elsewhere, in its own work tree. A path in no
+    work tree is refused when the hook runs in one (it is outside the
+    repository); run outside git, it is judged in ``start`` when inside it, else
+    in the directory named (a file's directory), never above.
+    """
+    base = path if os.path.isdir(path) and not os.path.islink(path) else os.path.dirname(path)
+    root = start_root
+    if root is None or not _within(_realpath(base), _realpath(root)):
+        root = git_root(base) or root
+    if root is None:
+        return (start if _within(_realpath(base), _realpath(start)) else base), None
+    return root, root if is_work_tree(root) else None  # (an empty .git only bounds the run)
+
+
 class GitError(Exception):
     """git could not say which files it tracks: the verdict would depend on untracked files."""
 

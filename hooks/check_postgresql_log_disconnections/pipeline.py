@@ -350,20 +350,48 @@ def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result
     return check_module(loader.module(directory), loader.tree(inputs, [], directory), [], set())
 
 
-def _check_files(args: list[str], opts: Options) -> Report:
-    paths, errors = files.paths_from_args(args)
-    cwd = os.getcwd()
-    report = Report(errors=list(errors), cwd=cwd)
-    root = files.git_root(cwd)
-    report.root = root or cwd
-    git = root if root is not None and files.is_work_tree(root) else None  # (an empty .git only bounds the run)
-    state = _Loader(root or cwd, git, set(paths), 'opentofu' if opts.tool == 'opentofu' else 'terraform',
-                    servers=opts.require_explicit)
-    shown = {files.display(p) for p in paths}
-    report.files = sorted(shown)
+def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[str]], list[RunError]]:
+    """The files to check, grouped by the repository each command-line path is judged in (``files.repository``)."""
+    start = os.getcwd()
+    start_root = files.git_root(start)
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    seen: set[str] = set()
+    errors: list[RunError] = []
+    for arg in args:
+        found, missing = files.paths_from_args([arg])
+        errors.extend(missing)
+        new = [p for p in found if p not in seen]
+        if new:
+            seen.update(new)
+            groups.setdefault(files.repository(os.path.abspath(arg), start, start_root), []).extend(new)
+    return groups, errors
 
+
+def _check_files(args: list[str], opts: Options) -> Report:
+    """Each repository named on the command line checked within its own boundary, in one report."""
+    groups, errors = _by_repository(args)
+    shown = {files.display(p) for paths in groups.values() for p in paths}
+    cwd = os.getcwd()
+    # SARIF's %SRCROOT%: the one repository checked, else the one the run started in
+    root = next(iter(groups))[0] if len(groups) == 1 else files.git_root(cwd) or cwd
+    report = Report(errors=errors, files=sorted(shown), root=root, cwd=cwd)
+    tool = 'opentofu' if opts.tool == 'opentofu' else 'terraform'
+    for (boundary, git), paths in groups.items():
+        part = _check_repository(_Loader(boundary, git, set(paths), tool, servers=opts.require_explicit), opts, shown)
+        report.results += part.results
+        report.errors += part.errors
+        report.notes += part.notes
+    report.results = _select(report.results, shown)  # (each once, should two repositories reach one module)
+    report.errors = list(dict.fromkeys(report.errors))
+    report.notes = list(dict.fromkeys(report.notes))
+    return report
+
+
+def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
+    """The files passed in one repository (``state.passed``); ``shown``: every file the run was given."""
+    report = Report()
     directories: set[str] = set()
-    for p in paths:
+    for p in sorted(state.passed):
         src = state.read(p)
         if isinstance(src, RunError):
             report.errors.append(src)
