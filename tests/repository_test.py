@@ -6,6 +6,7 @@ directory named; run from elsewhere, the files are checked, not refused.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,6 +71,11 @@ def test_a_git_repository_checked_from_outside_it(tmp_path: Path, elsewhere: Pat
     assert check(repo, ['.'], monkeypatch, capsys) == (0, [])
     os.remove(repo / 'terraform.tfvars')
     assert check(elsewhere, [str(repo)], monkeypatch, capsys) == (1, [d + FINDING.format(d=d)])
+    # SARIF's paths are relative to the repository checked, not to where the hook ran
+    rc, out = check(elsewhere, ['--format', 'sarif', str(repo)], monkeypatch, capsys)
+    run = json.loads('\n'.join(out))['runs'][0]
+    assert run['originalUriBaseIds']['%SRCROOT%']['uri'] == repo.resolve().as_uri() + '/'
+    assert run['results'][0]['locations'][0]['physicalLocation']['artifactLocation']['uri'] == 'main.tf'
 
 
 def test_two_repositories_in_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -381,6 +381,7 @@ def _check_files(args: list[str], opts: Options) -> Report:
         report.results += part.results
         report.errors += part.errors
         report.notes += part.notes
+        report.texts.update(part.texts)
     report.results = _select(report.results, shown)  # (each once, should two repositories reach one module)
     report.errors = list(dict.fromkeys(report.errors))
     report.notes = list(dict.fromkeys(report.notes))
