@@ -73,6 +73,7 @@ def test_a_git_repository_checked_from_outside_it(tmp_path: Path, elsewhere: Pat
     assert check(elsewhere, [str(repo)], monkeypatch, capsys) == (1, [d + FINDING.format(d=d)])
     # SARIF's paths are relative to the repository checked, not to where the hook ran
     rc, out = check(elsewhere, ['--format', 'sarif', str(repo)], monkeypatch, capsys)
+    assert rc == 1
     run = json.loads('\n'.join(out))['runs'][0]
     assert run['originalUriBaseIds']['%SRCROOT%']['uri'] == repo.resolve().as_uri() + '/'
     assert run['results'][0]['locations'][0]['physicalLocation']['artifactLocation']['uri'] == 'main.tf'
