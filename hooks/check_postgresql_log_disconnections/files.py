@@ -263,18 +263,18 @@ def is_work_tree(root: str) -> bool:
     return os.path.isfile(dot_git) or os.path.isfile(os.path.join(dot_git, 'HEAD')) or 'GIT_DIR' in os.environ
 
 
-def repository(path: str, start: str, start_root: str | None) -> tuple[str, str | None]:
+def repository(base: str, start: str, start_root: str | None) -> tuple[str, str | None]:
     """The repository a path named on the command line is judged in: (boundary, git work tree or None).
 
-    The boundary is what module sources, ``--var-file`` files and symbolic links
-    may not leave. ``start`` is the working directory, ``start_root`` the work
-    tree holding it (``git_root(start)``). A path inside that work tree is judged
+    ``base`` is the directory named, or the directory of the file named. The
+    boundary is what module sources, ``--var-file`` files and symbolic links may
+    not leave. ``start`` is the working directory, ``start_root`` the work tree
+    holding it (``git_root(start)``). A path inside that work tree is judged
     there, as pre-commit runs it; elsewhere, in its own work tree. A path in no
     work tree is refused when the hook runs in one (it is outside the
     repository); run outside git, it is judged in ``start`` when inside it, else
-    in the directory named (a file's directory), never above.
+    in ``base``, never above.
     """
-    base = path if os.path.isdir(path) and not os.path.islink(path) else os.path.dirname(path)
     root = start_root
     if root is None or not _within(_realpath(base), _realpath(root)):
         root = git_root(base) or root
@@ -347,15 +347,26 @@ def paths_from_args(args: list[str]) -> tuple[list[str], list[RunError]]:
     out: list[str] = []
     errors: list[RunError] = []
     for arg in args:
-        if os.path.isdir(arg) and not os.path.islink(arg):
-            for dirpath, dirnames, filenames in os.walk(arg):
-                dirnames[:] = sorted(d for d in dirnames if d not in ('.terraform', '.git'))
-                out.extend(os.path.abspath(os.path.join(dirpath, f)) for f in sorted(filenames) if kind_of(f))
-        elif os.path.lexists(arg):
-            out.append(os.path.abspath(arg))
-        else:
+        named = expand(arg)
+        if named is None:
             errors.append(RunError(arg, 'no such file or directory', kind='read'))
+        else:
+            out.extend(named[1])
     return list(dict.fromkeys(out)), errors
+
+
+def expand(arg: str) -> tuple[str, list[str]] | None:
+    """One command-line path -> (the directory named, or the file's, absolute; the files to check), None if missing."""
+    if os.path.isdir(arg) and not os.path.islink(arg):
+        out: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(arg):
+            dirnames[:] = sorted(d for d in dirnames if d not in ('.terraform', '.git'))
+            out.extend(os.path.abspath(os.path.join(dirpath, f)) for f in sorted(filenames) if kind_of(f))
+        return os.path.abspath(arg), out
+    if os.path.lexists(arg):
+        path = os.path.abspath(arg)
+        return os.path.dirname(path), [path]
+    return None
 
 
 def inside(path: str, root: str) -> bool:

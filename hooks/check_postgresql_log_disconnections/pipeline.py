@@ -355,15 +355,21 @@ def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[s
     start = os.getcwd()
     start_root = files.git_root(start)
     groups: dict[tuple[str, str | None], list[str]] = {}
+    repositories: dict[str, tuple[str, str | None]] = {}  # base directory -> its repository (thousands of files)
     seen: set[str] = set()
     errors: list[RunError] = []
     for arg in args:
-        found, missing = files.paths_from_args([arg])
-        errors.extend(missing)
+        named = files.expand(arg)
+        if named is None:
+            errors.append(RunError(arg, 'no such file or directory', kind='read'))
+            continue
+        base, found = named
         new = [p for p in found if p not in seen]
         if new:
             seen.update(new)
-            groups.setdefault(files.repository(os.path.abspath(arg), start, start_root), []).extend(new)
+            if base not in repositories:
+                repositories[base] = files.repository(base, start, start_root)
+            groups.setdefault(repositories[base], []).extend(new)
     return groups, errors
 
 
