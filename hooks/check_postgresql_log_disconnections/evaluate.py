@@ -25,6 +25,7 @@ from check_postgresql_log_disconnections.values import (
     equal,
     first_unknown,
     inherit,
+    room,
     to_bool,
     to_num,
     to_str,
@@ -32,6 +33,10 @@ from check_postgresql_log_disconnections.values import (
 )
 
 MAX_STEPS = 100_000  # evaluation steps for one module tree: real modules take hundreds
+# What one module tree may build or hand to functions: steps alone do not bound a step's
+# size (a function over a 10,000-element list is one step).
+MAX_BUILT_ITEMS = 500_000
+MAX_BUILT_CHARS = 50_000_000
 
 
 class Scope(Protocol):
@@ -43,11 +48,28 @@ class Scope(Protocol):
 class Budget:
     def __init__(self, steps: int = MAX_STEPS) -> None:
         self.left = steps
+        self.items = MAX_BUILT_ITEMS
+        self.chars = MAX_BUILT_CHARS
 
     def spend(self) -> None:
         self.left -= 1
         if self.left < 0:
             raise NotKnown(Unknown('evaluation too large (step budget exhausted)'))
+
+    def build(self, items: int, chars: int = 0) -> None:
+        """Count elements and characters built, or read whole by a function."""
+        self.items -= items
+        self.chars -= chars
+        if self.items < 0:
+            raise NotKnown(Unknown(f'evaluation too large (more than {MAX_BUILT_ITEMS} elements built)'))
+        if self.chars < 0:
+            raise NotKnown(Unknown(f'evaluation too large (more than {MAX_BUILT_CHARS} characters built)'))
+
+    def built(self, value: Value) -> None:
+        """Count a new value's own elements or characters (what it shares is counted where built)."""
+        if isinstance(value, Val):
+            v = value.data
+            self.build(len(v) if isinstance(v, (list, dict)) else 0, len(v) if isinstance(v, str) else 0)
 
 
 _OPS: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
@@ -115,6 +137,12 @@ class _Eval:
         if isinstance(e, s.Lit):  # free: a literal name is known even when the budget is spent
             return Val(e.value, e.span, True)
         self.budget.spend()
+        v = self.step(e, b)
+        if isinstance(v, Val):
+            room(v.items, v.chars)  # [local.l, local.l] doubles without copying: bound what it stands for
+        return v
+
+    def step(self, e: s.Expr, b: dict[str, Value]) -> Value:
         if isinstance(e, s.Template):
             return self.template(e, b)
         if isinstance(e, (s.Ref, s.GetAttr)) and (ref := self.reference(e, b)) is not None:
@@ -145,8 +173,10 @@ class _Eval:
                 return Val(not to_bool(v))
             return Val(-to_num(v))
         if isinstance(e, s.TupleExpr):
+            self.budget.build(len(e.items))
             return Val([self.eval(x, b) for x in e.items])
         if isinstance(e, s.ObjectExpr):
+            self.budget.build(len(e.items))
             out: dict[str, Value] = {}
             for key_expr, value_expr in e.items:
                 key = self.eval(key_expr, b)
@@ -156,6 +186,8 @@ class _Eval:
             return Val(out)
         if isinstance(e, s.ForExpr):
             return self.for_expr(e, b)
+        if isinstance(e, s.Lit):  # pragma: no cover (eval answers literals)
+            return Val(e.value, e.span, True)
         return Unknown(f'{e.what} is not evaluated')
 
     # --- references ---
@@ -243,6 +275,7 @@ class _Eval:
                     assert not isinstance(arg, str)
                     cur = self.index(cur, self.eval(arg, b), e)
             out.append(cur)
+        self.budget.build(len(out))
         return Val(out)
 
     # --- operators ---
@@ -266,6 +299,8 @@ class _Eval:
             if u is not None:
                 return u
         assert isinstance(left, Val) and isinstance(right, Val)
+        if e.op in ('==', '!='):  # compares whole values
+            self.budget.build(left.items + right.items, left.chars + right.chars)
         if e.op == '==':
             return Val(equal(left, right))
         if e.op == '!=':
@@ -280,17 +315,21 @@ class _Eval:
     def template(self, e: s.Template, b: dict[str, Value]) -> Value:
         out: list[str] = []
         sole: Val | None = None
+        size = 0
         for part in e.parts:
             if isinstance(part, str):
                 out.append(part)
-                continue
-            v = self.eval(part, b)
-            if isinstance(v, Unknown):
-                return v
-            if v.data is None:
-                raise EvalError('template interpolates a null value')
-            out.append(to_str(v))
-            sole = v if sole is None else sole
+            else:
+                v = self.eval(part, b)
+                if isinstance(v, Unknown):
+                    return v
+                if v.data is None:
+                    raise EvalError('template interpolates a null value')
+                out.append(to_str(v))
+                sole = v if sole is None else sole
+            size += len(out[-1])
+            room(chars=size)  # "${local.x}${local.x}" doubles: refuse before joining
+        self.budget.build(0, size)
         text = ''.join(out)
         # "${var.x}" is var.x itself, of any type; "o${var.x}" is a string derived from it
         if len(e.parts) == 1 and sole is not None:
@@ -311,7 +350,14 @@ class _Eval:
             if not isinstance(last.data, list):
                 raise EvalError(f'{e.name}(...): only a list can be expanded')
             args.extend(last.data)
-        return funcs.call(e.name, args)
+        if e.name not in funcs.CHEAP:  # a function reads its arguments whole
+            items = sum(a.items for a in args if isinstance(a, Val))
+            chars = sum(a.chars for a in args if isinstance(a, Val))
+            room(items, chars)
+            self.budget.build(items, chars)
+        result = funcs.call(e.name, args)
+        self.budget.built(result)
+        return result
 
     def try_can(self, e: s.Call, b: dict[str, Value]) -> Value:
         for arg in e.args:
@@ -338,8 +384,10 @@ class _Eval:
         else:
             raise EvalError(f'for expression over a {type_name(coll)}')
         funcs._check_size(len(pairs))
+        self.budget.build(len(pairs))
         items: list[Value] = []
         obj: dict[str, Value] = {}
+        groups: dict[str, list[Value]] = {}
         for key, value in pairs:
             inner = dict(b)
             if e.key_var is not None:
@@ -360,13 +408,13 @@ class _Eval:
             ks = to_str(k)
             v = self.eval(e.value, inner)
             if e.grouping:
-                group = obj.setdefault(ks, Val([]))
-                assert isinstance(group, Val) and isinstance(group.data, list)
-                group.data.append(v)
+                groups.setdefault(ks, []).append(v)
             elif ks in obj:
                 raise EvalError(f'for expression: duplicate key {ks!r}')
             else:
                 obj[ks] = v
         if e.key is None:
             return Val(items)
+        if e.grouping:  # a Val measures its size when made: make the groups once they are full
+            return Val({k: Val(g) for k, g in groups.items()})
         return Val(obj)

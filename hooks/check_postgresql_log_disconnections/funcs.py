@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
+import unicodedata
 from collections.abc import Callable
 from typing import cast
 
+from check_postgresql_log_disconnections import goformat, goregex
 from check_postgresql_log_disconnections.values import (
+    MAX_VALUE_CHARS,
     NULL,
     EvalError,
     NotKnown,
@@ -23,6 +25,7 @@ from check_postgresql_log_disconnections.values import (
     inherit,
     number,
     plain,
+    room,
     to_bool,
     to_num,
     to_str,
@@ -37,6 +40,12 @@ IMPURE = frozenset({
     'abspath', 'bcrypt', 'file', 'filebase64', 'filebase64sha256', 'filebase64sha512',
     'fileexists', 'filemd5', 'fileset', 'filesha1', 'filesha256', 'filesha512',
     'pathexpand', 'plantimestamp', 'templatefile', 'timestamp', 'uuid',
+})
+
+# Read only a part of their arguments: the evaluator does not count the whole as read.
+CHEAP = frozenset({
+    'abs', 'ceil', 'coalesce', 'element', 'floor', 'length', 'lookup', 'max', 'min', 'one', 'signum',
+    'tobool', 'tonumber', 'tostring',
 })
 
 Func = Callable[[list[Value]], Value]
@@ -110,36 +119,132 @@ def _mapping(value: Val, what: str) -> dict[str, Value]:
 # Go maps case rune by rune: a rune with no one-rune counterpart (ß) stays as it is
 string_fn('lower')(lambda s: ''.join(c.lower() if len(c.lower()) == 1 else c for c in s))
 string_fn('upper')(lambda s: ''.join(c.upper() if len(c.upper()) == 1 else c for c in s))
-string_fn('trimspace')(lambda s: s.strip())
-string_fn('title')(lambda s: re.sub(r'\b\w', lambda m: m.group(0).upper(), s))
+# Go's unicode.IsSpace; Python's strip() also takes the separators \x1c-\x1f
+GO_SPACE = '\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a' \
+    '\u2028\u2029\u202f\u205f\u3000'
+string_fn('trimspace')(lambda s: s.strip(GO_SPACE))
 string_fn('trimprefix')(lambda s, p: s[len(p):] if p and s.startswith(p) else s)
 string_fn('trimsuffix')(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s)
 string_fn('trim')(lambda s, cut: s.strip(cut))
 string_fn('startswith')(lambda s, p: s.startswith(p))
 string_fn('endswith')(lambda s, p: s.endswith(p))
-string_fn('strrev')(lambda s: s[::-1])
 
 
-@string_fn('replace')
-def _replace(s: str, old: str, new: str) -> str:
+@string_fn('title')
+def _title(s: str) -> str:
+    """Go's strings.Title: a letter after a separator takes its one-rune title case."""
+    out, prev = [], ' '
+    for c in s:
+        out.append(_to_title(c) if _separator(prev) else c)
+        prev = c
+    return ''.join(out)
+
+
+def _separator(c: str) -> bool:
+    if c.isascii():
+        return not (c.isalnum() or c == '_')
+    cat = unicodedata.category(c)
+    return not (cat.startswith('L') or cat == 'Nd') and c in GO_SPACE
+
+
+def _to_title(c: str) -> str:
+    t = c.title()
+    return t if len(t) == 1 else c
+
+
+@fn('replace')
+def _replace(args: list[Value]) -> Value:
+    vals = _known(args)
+    if len(vals) != 3:
+        raise EvalError('replace() takes a string, a substring or /pattern/, and a replacement')
+    s, old, new = (to_str(v) for v in vals)
     if len(old) > 1 and old.startswith('/') and old.endswith('/'):
+        rx = goregex.compile_pattern(old[1:-1])
+        if rx is None:
+            return Unknown(f'replace(): pattern {_short(old)} is not one this check can verify')
         try:
-            return re.sub(old[1:-1], re.sub(r'\$(\d+)', r'\\\1', new), s)
-        except re.error as e:
-            raise EvalError(f'replace(): bad pattern: {e}') from None
-    return s.replace(old, new)
+            out = goregex.replace_all(rx, s, new, MAX_VALUE_CHARS)
+        except goregex.TooMany:
+            room(chars=MAX_VALUE_CHARS + 1)
+            raise  # pragma: no cover (room raises)
+        return vals[0].derived(out)
+    # Go's strings.Replace: an empty substring matches before every rune and at the end
+    count = len(s) + 1 if old == '' else s.count(old)
+    room(chars=len(s) + count * (len(new) - len(old)))
+    return vals[0].derived(s.replace(old, new))
 
 
-@string_fn('substr')
-def _substr(s: str, offset: object, length: object) -> str:
-    o, n = int(float(str(offset))), int(float(str(length)))
-    if o < 0:
-        o += len(s)
-    return s[o:] if n < 0 else s[o:o + n]
+def _short(text: str) -> str:
+    return json.dumps(text if len(text) <= 40 else text[:40] + '...', ensure_ascii=False)
+
+
+def _pattern(name: str, args: list[Value]) -> tuple[goregex.Pattern, str, Val]:
+    """The compiled pattern and the string of regex()/regexall(), or NotKnown."""
+    vals = _known(args)
+    if len(vals) != 2:
+        raise EvalError(f'{name}() takes a pattern and a string')
+    pattern, s = to_str(vals[0]), to_str(vals[1])
+    rx = goregex.compile_pattern(pattern)
+    if rx is None:
+        raise NotKnown(Unknown(f'{name}(): pattern {_short(pattern)} is not one this check can verify'))
+    if goregex.mixed_groups(rx):
+        raise EvalError(f'{name}(): cannot mix both named and unnamed capture groups')
+    return rx, s, vals[1]
+
+
+@fn('regex')
+def _regex(args: list[Value]) -> Value:
+    rx, s, src = _pattern('regex', args)
+    m = rx.search(s)
+    if m is None:
+        raise EvalError('regex(): pattern did not match any part of the given string')
+    found = goregex.submatches(rx, m)
+    return src.derived(found) if isinstance(found, str) else wrap(found)
+
+
+@fn('regexall')
+def _regexall(args: list[Value]) -> Value:
+    rx, s, _src = _pattern('regexall', args)
+    try:
+        found = goregex.matches(rx, s, MAX_ITEMS)
+    except goregex.TooMany:
+        _check_size(MAX_ITEMS + 1)
+        raise  # pragma: no cover (_check_size raises)
+    return wrap([goregex.submatches(rx, m) for m in found])
+
+
+def clusters(s: str, name: str) -> str:
+    """``s`` when its characters are its grapheme clusters (what Terraform counts); else NotKnown.
+
+    Below U+0300 nothing combines, except CR LF; further up, marks, joiners and
+    jamo may, and this check does not segment text the way Terraform does.
+    """
+    if '\r\n' not in s and (s.isascii() or all(ord(c) < 0x300 for c in s)):
+        return s
+    raise NotKnown(Unknown(f'{name}() counts grapheme clusters: not evaluated for characters from U+0300 up'))
+
+
+@string_fn('strrev')
+def _strrev(s: str) -> str:
+    return clusters(s, 'strrev')[::-1]
+
+
+@fn('substr')
+def _substr(args: list[Value]) -> Value:
+    vals = _known(args)
+    if len(vals) != 3:
+        raise EvalError('substr() takes a string, an offset and a length')
+    s = clusters(to_str(vals[0]), 'substr')
+    o, n = (to_num(v) for v in vals[1:])
+    if not (float(o).is_integer() and float(n).is_integer()):
+        raise EvalError('substr(): offset and length must be whole numbers')
+    start = max(0, int(o) + len(s) if o < 0 else int(o))  # cty: a negative offset counts from the end
+    return vals[0].derived(s[start:] if n < 0 else s[start:start + int(n)])
 
 
 @string_fn('split')
 def _split(sep: str, s: str) -> list[str]:
+    room(items=len(s) + 1 if not sep else s.count(sep) + 1)
     return s.split(sep) if sep else list(s)
 
 
@@ -150,6 +255,7 @@ def _join(args: list[Value]) -> Value:
         raise EvalError('join() needs a separator and a list')
     sep = to_str(vals[0])
     parts = [to_str(cast(Val, x)) for lst in vals[1:] for x in _items(lst, 'join')]
+    room(chars=sum(map(len, parts)) + len(sep) * max(0, len(parts) - 1))
     return Val(sep.join(parts))
 
 
@@ -158,39 +264,7 @@ def _format(args: list[Value]) -> Value:
     vals = _known(args)
     if not vals:
         raise EvalError('format() needs a format string')
-    spec, rest = to_str(vals[0]), list(vals[1:])
-    out: list[str] = []
-    pos = 0
-    for m in re.finditer(r'%(%|[-+ #0]*\d*(?:\.\d+)?[sdvqftTbeEgGxXo])', spec):
-        out.append(spec[pos:m.start()])
-        pos = m.end()
-        verb = m.group(1)
-        if verb == '%':
-            out.append('%')
-            continue
-        if not rest:
-            raise EvalError('format(): not enough arguments')
-        arg = rest.pop(0)
-        letter = verb[-1]
-        if letter == 'v' and isinstance(arg.data, (list, dict)):
-            out.append(_json(plain(arg)))
-        elif letter in 'sv':
-            out.append(to_str(arg))
-        elif letter == 'q':
-            out.append(json.dumps(to_str(arg)))
-        elif letter == 'd':
-            n = to_num(arg)
-            if not float(n).is_integer():
-                raise EvalError(f'format(): %d needs a whole number, got {n}')
-            out.append(('%' + verb) % int(n))
-        elif letter in 'feEgG':
-            out.append(('%' + verb) % float(to_num(arg)))
-        elif letter == 't':
-            out.append('true' if to_bool(arg) else 'false')
-        else:
-            out.append(('%' + verb) % int(to_num(arg)))
-    out.append(spec[pos:])
-    result = ''.join(out)
+    result = goformat.format_values(to_str(vals[0]), vals[1:])
     # format("%s", x) copies x: keep where it came from
     src = vals[1] if len(vals) == 2 else vals[0]
     return src.derived(result)
@@ -200,7 +274,7 @@ def _format(args: list[Value]) -> Value:
 def _length(args: list[Value]) -> Value:
     (v,) = _shallow(args)
     if isinstance(v.data, str):
-        return Val(len(v.data))
+        return Val(len(clusters(v.data, 'length')))
     if isinstance(v.data, (list, dict)):
         return Val(len(v.data))
     raise EvalError(f'length(): got {type_name(v)}')
@@ -253,13 +327,15 @@ def _merge(args: list[Value]) -> Value:
 @fn('lookup')
 def _lookup(args: list[Value]) -> Value:
     vals = _shallow(args[:2])
-    m = _mapping(vals[0], 'lookup')
-    key = args[1]
-    if isinstance(key, Unknown):
-        raise NotKnown(key)
-    k = to_str(key)
-    if k in m:
-        return m[k]
+    if len(vals) < 2:
+        raise EvalError('lookup() takes a map, a key and a default')
+    m = vals[0]
+    if not isinstance(m.data, dict):
+        _mapping(m, 'lookup')  # raises: not a map
+    assert isinstance(m.data, dict)
+    k = to_str(_known([vals[1]])[0])
+    if k in m.data:
+        return inherit(m.data[k], m)
     if len(args) > 2:
         return args[2]
     raise EvalError(f'lookup(): no key {k!r} and no default')
@@ -270,13 +346,15 @@ def _element(args: list[Value]) -> Value:
     lst, idx = _shallow(args)
     if lst.is_set:
         raise EvalError('element(): cannot read elements from a set')
-    items = _items(lst, 'element')
-    if not items:
+    if not isinstance(lst.data, list):
+        _items(lst, 'element')  # raises: not a list
+    assert isinstance(lst.data, list)
+    if not lst.data:
         raise EvalError('element(): empty list')
     i = to_num(_known([idx])[0])
     if i < 0 or not float(i).is_integer():
         raise EvalError(f'element(): index must be a whole number >= 0, got {i}')
-    return items[int(i) % len(items)]
+    return inherit(lst.data[int(i) % len(lst.data)], lst)
 
 
 @fn('keys')
@@ -302,11 +380,20 @@ def _concat(args: list[Value]) -> Value:
 
 
 def _dedupe(items: list[Value]) -> list[Value]:
-    seen: dict[str, Value] = {}
+    seen: dict[tuple[str, object], Value] = {}
     for x in items:
-        key = json.dumps(plain(x), sort_keys=True)
-        seen.setdefault(key, x)
+        seen.setdefault(_identity(x), x)
     return list(seen.values())
+
+
+def _identity(x: Value) -> tuple[str, object]:
+    """A key equal for equal Terraform values: "1", 1 and true stay apart, 1 and 1.0 do not."""
+    v = x.data if isinstance(x, Val) else None
+    if isinstance(x, Val) and (v is None or isinstance(v, (str, bool))):
+        return (type(v).__name__, v)
+    if isinstance(v, (int, float)):
+        return ('number', v)
+    return ('json', json.dumps(plain(x), sort_keys=True))
 
 
 @fn('toset')
@@ -421,25 +508,34 @@ def _slice(args: list[Value]) -> Value:
 @fn('one')
 def _one(args: list[Value]) -> Value:
     (v,) = _shallow(args)
-    items = _items(v, 'one')
-    if len(items) > 1:
+    if not isinstance(v.data, (list, dict)):
+        _items(v, 'one')  # raises: not a collection
+    assert isinstance(v.data, (list, dict))
+    if len(v.data) > 1:
         raise EvalError('one(): more than one element')
-    return items[0] if items else NULL
+    return _items(v, 'one')[0] if v.data else NULL
+
+
+MAX_RANGE = 1024  # Terraform's own limit
 
 
 @fn('range')
 def _range(args: list[Value]) -> Value:
     nums = [to_num(v) for v in _known(args)]
-    if len(nums) == 1:
-        nums = [0, nums[0], 1]
-    elif len(nums) == 2:
-        nums = [nums[0], nums[1], 1]
-    start, stop, step = nums
+    if not 1 <= len(nums) <= 3:
+        raise EvalError('range() takes one to three numbers')
+    start, stop = (0, nums[0]) if len(nums) == 1 else (nums[0], nums[1])
+    step = nums[2] if len(nums) == 3 else 1 if stop >= start else -1  # range(3, 0) counts down
     if step == 0:
         raise EvalError('range(): step must not be zero')
+    if (step > 0 and stop < start) or (step < 0 and stop > start):
+        raise EvalError('range(): end must be on the side of start the step goes to')
+    if not (float(start).is_integer() and float(step).is_integer()):
+        return Unknown('range() with a fractional start or step is not evaluated (Terraform adds in binary)')
     n = max(0, math.ceil((stop - start) / step))
-    _check_size(n)
-    return Val([Val(start + i * step) for i in range(n)])
+    if n > MAX_RANGE:
+        raise EvalError(f'range(): more than {MAX_RANGE} values were generated')
+    return Val([Val(int(start) + i * int(step)) for i in range(n)])
 
 
 @fn('setunion')
@@ -453,20 +549,7 @@ def _setunion(args: list[Value]) -> Value:
 @fn('jsonencode')
 def _jsonencode(args: list[Value]) -> Value:
     (v,) = _known(args)
-    return Val(_json(plain(v)))
-
-
-def _json(obj: object) -> str:
-    """Terraform's JSON: compact, keys sorted, whole floats as integers."""
-    def norm(x: object) -> object:
-        if isinstance(x, float) and x.is_integer():
-            return int(x)
-        if isinstance(x, list):
-            return [norm(y) for y in x]
-        if isinstance(x, dict):
-            return {k: norm(y) for k, y in x.items()}
-        return x
-    return json.dumps(norm(obj), separators=(',', ':'), sort_keys=True)
+    return Val(goformat.go_json(plain(v)))
 
 
 def _json_number(text: str) -> int | float:

@@ -20,6 +20,7 @@ from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES,
 
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
+_WORD = re.compile(r'[\w-]+')  # what HCL identifiers are made of
 
 
 @dataclass
@@ -28,6 +29,7 @@ class _Pending:
 
     src: Source
     chunk: scan.Chunk
+    parsed: bool = False
 
 
 @dataclass
@@ -50,7 +52,9 @@ class Module:
     tfvars: list[tuple[str, dict[str, s.Attribute]]] = field(default_factory=list)  # precedence order
     errors: list[RunError] = field(default_factory=list)
     pending_variables: dict[str, list[_Pending]] = field(default_factory=dict)
-    pending_locals: list[_Pending] = field(default_factory=list)
+    # every word of each unparsed locals block -> the blocks holding it: a block defining a
+    # local holds its name literally, so one lookup parses only those (not a scan of all)
+    pending_locals: dict[str, list[_Pending]] = field(default_factory=dict)
     pending_calls: list[_Pending] = field(default_factory=list)
     pending_servers: list[_Pending] = field(default_factory=list)
     outputs: dict[str, s.Block] = field(default_factory=dict)  # parsed so far
@@ -63,12 +67,10 @@ class Module:
         return self.variables.get(name)
 
     def local(self, name: str) -> s.Attribute | None:
-        if name not in self.locals and self.pending_locals:
-            # a locals block defining `name` holds it as an attribute name, literally
-            word = re.compile(r'(?<![\w-])' + re.escape(name) + r'(?![\w-])')
-            for pending in [p for p in self.pending_locals if word.search(p.src.text, p.chunk.start, p.chunk.end)]:
-                self.pending_locals.remove(pending)
-                self._load(pending)
+        if name not in self.locals:
+            for pending in self.pending_locals.pop(name, []):
+                if not pending.parsed:
+                    self._load(pending)
         return self.locals.get(name)
 
     def servers(self) -> list[s.Block]:
@@ -85,8 +87,11 @@ class Module:
         """Parse every pending block (override files merge over them: they must all be there first)."""
         for name in list(self.pending_variables):
             self.variable(name)
-        while self.pending_locals:
-            self._load(self.pending_locals.pop(0))
+        every = {id(p): p for pendings in self.pending_locals.values() for p in pendings}
+        for pending in sorted(every.values(), key=lambda p: (p.src.path, p.chunk.start)):
+            if not pending.parsed:
+                self._load(pending)
+        self.pending_locals.clear()
         for name in list(self.other_calls):
             self.pending_calls.extend(self.other_calls.pop(name))
         self.calls()
@@ -109,6 +114,7 @@ class Module:
         return sorted({*self.outputs, *self.pending_outputs})
 
     def _load(self, pending: _Pending) -> None:
+        pending.parsed = True
         body = _parse_chunk(pending.src, pending.chunk, self.errors)
         if body is not None:
             _collect(self, body, is_override(pending.src.path))
@@ -203,7 +209,8 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
         elif c.type == 'variable' and c.labels:
             mod.pending_variables.setdefault(c.labels[0], []).append(pending)
         elif c.type == 'locals':
-            mod.pending_locals.append(pending)
+            for word in set(_WORD.findall(src.text, c.start, c.end)):
+                mod.pending_locals.setdefault(word, []).append(pending)
         elif c.type == 'module' and (every_call or files.calls_matter(src.text[c.start:c.end], call_matters)
                                      or (remote and not files.local_source(src.text[c.start:c.end]))):
             mod.pending_calls.append(pending)

@@ -8,7 +8,7 @@ is what Terraform itself would reject (an attribute of ``null``...): ``try`` and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Union
 
 from check_postgresql_log_disconnections.syntax import Span
@@ -25,6 +25,28 @@ class Val:
     exact: bool = False
     via: tuple[str, ...] = ()
     is_set: bool = False  # a list that came from toset(): for_each takes it
+    # the size it would have written out, a list that holds one value twice counting it twice:
+    # elements and string characters (map keys included). Bounds what plain() or JSON may build.
+    items: int = field(init=False, repr=False, compare=False)
+    chars: int = field(init=False, repr=False, compare=False)
+    same_size_as: InitVar[Val | None] = None  # a copy with the same ``data``: no need to measure again
+
+    def __post_init__(self, same_size_as: Val | None) -> None:
+        v, items, chars = self.data, 0, 0
+        if same_size_as is not None:
+            items, chars = same_size_as.items, same_size_as.chars
+        elif isinstance(v, str):
+            chars = len(v)
+        elif isinstance(v, (list, dict)):
+            items = len(v)
+            if isinstance(v, dict):
+                chars = sum(map(len, v))
+            for x in v.values() if isinstance(v, dict) else v:
+                if isinstance(x, Val):
+                    items += x.items
+                    chars += x.chars
+        object.__setattr__(self, 'items', items)
+        object.__setattr__(self, 'chars', chars)
 
     def derived(self, v: Plain) -> Val:
         """A value computed from this one: same origin, no longer fixable in place."""
@@ -34,13 +56,15 @@ class Val:
         """This value, read through ``name`` (``var.x``, ``local.y``)."""
         if name in self.via:
             return self
-        return replace(self, via=(*self.via, name))
+        return replace(self, via=(*self.via, name), same_size_as=self)
 
 
 def inherit(child: Value, parent: Value) -> Value:
     """An element read out of ``parent`` keeps the names the parent came through."""
     if isinstance(child, Val) and isinstance(parent, Val) and parent.via:
-        return replace(child, via=tuple(dict.fromkeys(parent.via + child.via)))
+        via = tuple(dict.fromkeys(parent.via + child.via)) if child.via else parent.via
+        # not dataclasses.replace: this runs for every element a function reads
+        return Val(child.data, child.origin, child.exact, via, child.is_set, same_size_as=child)
     return child
 
 
@@ -59,6 +83,17 @@ class EvalError(Exception):
 
 
 NULL = Val(None)
+
+MAX_VALUE_ITEMS = 100_000  # elements in one value, each repeat of a shared one counted
+MAX_VALUE_CHARS = 1_000_000  # characters in one value's strings, likewise
+
+
+def room(items: int = 0, chars: int = 0) -> None:
+    """A value of this size may be built; ``NotKnown`` (checked before building it) when not."""
+    if items > MAX_VALUE_ITEMS:
+        raise NotKnown(Unknown(f'value too large to evaluate (more than {MAX_VALUE_ITEMS} elements)'))
+    if chars > MAX_VALUE_CHARS:
+        raise NotKnown(Unknown(f'value too large to evaluate (more than {MAX_VALUE_CHARS} characters)'))
 
 
 def plain(value: Value) -> object:
