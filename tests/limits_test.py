@@ -147,7 +147,7 @@ def test_a_file_over_the_size_limit_is_not_read(repo: Path) -> None:
 
 def test_for_each_over_a_huge_generated_map_is_unverified(repo: Path) -> None:
     write(repo, {'main.tf': '''resource "azurerm_postgresql_configuration" "x" {
-  for_each    = { for i in flatten([for a in range(400) : range(250)]) : "k${i}" => "off" }
+  for_each    = { for i in flatten([for a in range(200) : range(100)]) : "k${i}" => "off" }
   name        = "log_disconnections"
   server_name = "psql"
   value       = each.value

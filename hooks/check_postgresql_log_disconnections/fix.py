@@ -45,6 +45,9 @@ def _why_not(result: Result, passed: set[str]) -> str | None:
         return rule.not_set_hint(result.resource_type)
     if not result.fixable:
         return rule.fix_by_hand()
+    if result.shared and result.shared_via:
+        return (f'the literal at {lit.path}:{lit.line} is also read through {result.shared_via} elsewhere; '
+                f'change it by hand (give this setting its own "on")')
     if result.shared:
         return f'the literal at {lit.path}:{lit.line} also feeds another setting; change it by hand'
     if '.terraform' in lit.path.replace('\\', '/').split('/'):

@@ -127,23 +127,33 @@ def judge_all(instances: list[Instance], errors: list[RunError], shown: set[str]
     out = []
     uses: dict[tuple[str, str], int] = {}
     for r in results:
-        if r.fixable and r.origin is not None and (
-                other_uses[(r.origin.path, r.origin.start)] or _scalar_var_reused(r, texts, uses)):
-            r = _replace(r, shared=True)
+        if r.fixable and r.origin is not None:
+            if other_uses[(r.origin.path, r.origin.start)]:
+                r = _replace(r, shared=True)
+            elif (name := _name_read_elsewhere(r, texts, uses)) is not None:
+                r = _replace(r, shared=True, shared_via=name)
         out.append(r)
     return out
 
 
-def _scalar_var_reused(r: Result, texts: dict[str, str], uses: dict[tuple[str, str], int]) -> bool:
-    """``variable "x" { default = "off" }`` read anywhere besides this value: editing it changes both."""
-    if not r.via or r.origin is None:
-        return False
-    name = r.via[0]  # the variable or local whose own text holds the literal
+def _name_read_elsewhere(r: Result, texts: dict[str, str], uses: dict[tuple[str, str], int]) -> str | None:
+    """A name the value came through that something else reads too: editing the literal changes that as well.
+
+    ``locals { off = "off", params = { log_disconnections = local.off } }`` with
+    ``pgaudit.log = local.off == "off" ? "none" : "all"``: the value came through
+    ``local.params`` and ``local.off``; each is read once on the way here, so a
+    second read of either is another reader of the literal.
+    """
+    if r.origin is None:
+        return None
     directory = os.path.dirname(r.origin.path)
-    if (directory, name) not in uses:
-        uses[(directory, name)] = sum(_count_word(t, name) for p, t in texts.items()
-                                      if os.path.dirname(p) == directory)
-    return uses[(directory, name)] > 1
+    for name in r.via:
+        if (directory, name) not in uses:
+            uses[(directory, name)] = sum(_count_word(t, name) for p, t in texts.items()
+                                          if os.path.dirname(p) == directory)
+        if uses[(directory, name)] > 1:
+            return name
+    return None
 
 
 def _count_word(text: str, word: str) -> int:

@@ -46,6 +46,7 @@ class Result:
     origin_what: str = ''  # e.g. 'default of var.params', 'terraform.tfvars'
     fixable: bool = False
     shared: bool = False
+    shared_via: str = ''  # the name through which something else reads the same literal
     via: tuple[str, ...] = ()  # names the value passed through: ('var.params', 'local.cfg')
     callers: tuple[Span, ...] = ()  # module blocks that instantiated this, outermost first
     installed: tuple[str, ...] = ()  # installed modules it lies in, outermost first: 'module.pg: SOURCE VERSION'
