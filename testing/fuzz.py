@@ -517,6 +517,72 @@ def random_mutation(r: random.Random) -> tuple[Any, ...]:
 
 
 # =====================================================================================
+# evaluation bombs: regexes that backtrack in Python's re, values that double, large builds
+# (each family stays harmless only while the evaluator's bounds hold; see tests/eval_bombs_test.py)
+
+EVAL_BOMB_FAMILIES = ('regex', 'doubling_string', 'doubling_list', 'format_width', 'big_build')
+_BACKTRACKING = ('^(a+)+$', '(a|aa)+$', '(a*)*b', '^(a|a?)+$', '(x+x+)+y', '^([a-z]+)*[0-9]$')
+EVAL_BOMB_REASONS = ('value too large to evaluate', 'evaluation too large', 'collection too large to evaluate',
+                     'is not one this check can verify', 'is not evaluated', 'Terraform would fail')
+
+
+def eval_bomb(r: random.Random, family: str | None = None) -> str:
+    """``locals`` and a configuration whose value would cost a naive evaluator minutes or gigabytes."""
+    family = family or r.choice(EVAL_BOMB_FAMILIES)
+    before, value = {'regex': _regex_bomb, 'doubling_string': _doubling_string, 'doubling_list': _doubling_list,
+                     'format_width': _format_width, 'big_build': _big_build}[family](r)
+    return (f'{before}resource "azurerm_postgresql_configuration" "bomb_{family}" {{\n'
+            f'  name        = "log_disconnections"\n  server_name = "psql"\n  value       = {value}\n}}\n')
+
+
+def _regex_bomb(r: random.Random) -> tuple[str, str]:
+    subject = r.choice('ax') * r.randint(20, 300) + r.choice(('!', '', 'b', '0'))
+    pattern = r.choice(_BACKTRACKING).replace('\\', '\\\\')
+    call = r.choice((f'replace("{subject}", "/{pattern}/", "on")', f'regex("{pattern}", "{subject}")',
+                     f'regexall("{pattern}", "{subject}")', f'can(regex("{pattern}", "{subject}")) ? "on" : "off"'))
+    return '', call
+
+
+def _doubling(r: random.Random, first: str, steps: tuple[str, ...]) -> tuple[str, str]:
+    n = r.randint(10, 40)
+    lines = [f'  d0 = {first}'] + [f'  d{i} = ' + r.choice(steps).format(p=f'local.d{i - 1}') for i in range(1, n + 1)]
+    return 'locals {\n' + '\n'.join(lines) + '\n}\n', f'local.d{n}'
+
+
+def _doubling_string(r: random.Random) -> tuple[str, str]:
+    before, last = _doubling(r, '"off"', ('"${{{p}}}${{{p}}}"', '"${{{p}}}-${{{p}}}-${{{p}}}"',
+                                          'join("", [{p}, {p}])', 'format("%s%s", {p}, {p})',
+                                          'replace({p}, "o", {p})'))
+    return before, r.choice((last, f'substr({last}, 0, 3)', f'length({last}) > 0 ? "on" : "off"'))
+
+
+def _doubling_list(r: random.Random) -> tuple[str, str]:
+    before, last = _doubling(r, '["off"]', ('[{p}, {p}]', 'concat({p}, {p})', '{{ a = {p}, b = {p} }}',
+                                            'flatten([{p}, {p}])'))
+    return before, r.choice((f'jsonencode({last})', f'length({last}) > 0 ? "on" : "off"', f'one(flatten({last}))'))
+
+
+def _format_width(r: random.Random) -> tuple[str, str]:
+    w = r.choice((10 ** 6, 10 ** 6 + 1, 10 ** 9 - 1, 2 ** 31, 10 ** 12))
+    return '', r.choice((f'format("%0{w}d", 0)', f'format("%{w}s", "on")', f'format("%.{w}f", 1)',
+                         f'format("%-{w}v|", "off")'))
+
+
+def _big_build(r: random.Random) -> tuple[str, str]:
+    a, b = r.choice((10, 100, 1000)), r.choice((10, 100, 1000))
+    width = r.randint(1, 10 ** 6)
+    before = f'locals {{\n  r = flatten([for i in range({a}) : range({b})])\n  s = format("%0{width}d", 0)\n}}\n'
+    return before, r.choice((
+        'length([for i in local.r : length(toset(local.r))]) > 0 ? "on" : "off"',
+        'jsonencode([for i in local.r : local.r])',
+        'length(jsonencode([for i in local.r : local.s])) > 0 ? "on" : "off"',
+        'join("", [for i in local.r : local.s])',
+        'length(distinct(concat(local.r, local.r, local.r))) > 0 ? "on" : "off"',
+        '[for i in local.r : contains(local.r, i)][0] ? "on" : "off"',
+    ))
+
+
+# =====================================================================================
 # seed corpus
 
 KICS_POSITIVE = '''resource "azurerm_postgresql_configuration" "positive1" {
@@ -775,6 +841,8 @@ def make_case(corpus: Corpus, seed: int, index: int) -> dict[str, Any]:
             links['m/escape.tf'] = '../../outside/main.tf'
         targets = sorted(files) + (['m/escape.tf'] if 'm/escape.tf' in links and r.random() < 0.5 else [])
         mutable = sorted(files)
+    if r.random() < 0.08:  # a value that backtracks, doubles or builds too much (each family a bound)
+        files[r.choice(mutable)] += eval_bomb(r).encode()
     for _ in range(r.choice((0, 0, 1, 1, 2))):  # splice blocks from other files in
         if not corpus.blocks:
             break

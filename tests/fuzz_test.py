@@ -481,3 +481,22 @@ def test_a_quoted_string_over_two_lines(workdir: Path) -> None:
         assert 'changed since' not in out
         assert out.splitlines() == [
             'main.tf:3:12: cannot parse Terraform: invalid multi-line string: a quoted string cannot span lines']
+
+
+# --- properties: evaluation bombs (regexes that backtrack in Python, doubling values, large builds) ----
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(family=st.sampled_from(fuzz.EVAL_BOMB_FAMILIES), seed=st.integers(0, 2 ** 32 - 1))
+def test_evaluation_bombs_are_answered_within_bounds(workdir: Path, family: str, seed: int) -> None:
+    """At most one line, for the bomb's resource: a finding, or unverified with a bound's reason; never a hang."""
+    import random
+
+    text = fuzz.eval_bomb(random.Random(seed), family)
+    with fresh_dir(workdir) as root:
+        fuzz.write_files(root, {'main.tf': text.encode()})
+        rc, out = run_main(root, ['main.tf'])
+    lines = fuzz.check_text_output(out, rc)
+    assert len(lines) <= 1, out
+    line = lines[0].string if lines else ''
+    assert ': unverified: ' not in line or any(reason in line for reason in fuzz.EVAL_BOMB_REASONS), line
+    event(f'{family}: {"unverified" if ": unverified: " in line else "judged" if line else "compliant"}')

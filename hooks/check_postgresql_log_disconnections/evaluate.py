@@ -35,7 +35,7 @@ from check_postgresql_log_disconnections.values import (
 MAX_STEPS = 100_000  # evaluation steps for one module tree: real modules take hundreds
 # What one module tree may build or hand to functions: steps alone do not bound a step's
 # size (a function over a 10,000-element list is one step).
-MAX_BUILT_ITEMS = 500_000
+MAX_BUILT_ITEMS = 250_000
 MAX_BUILT_CHARS = 50_000_000
 
 

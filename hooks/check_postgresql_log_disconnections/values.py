@@ -8,7 +8,7 @@ is what Terraform itself would reject (an attribute of ``null``...): ``try`` and
 from __future__ import annotations
 
 import re
-from dataclasses import InitVar, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Union
 
 from check_postgresql_log_disconnections.syntax import Span
@@ -29,13 +29,10 @@ class Val:
     # elements and string characters (map keys included). Bounds what plain() or JSON may build.
     items: int = field(init=False, repr=False, compare=False)
     chars: int = field(init=False, repr=False, compare=False)
-    same_size_as: InitVar[Val | None] = None  # a copy with the same ``data``: no need to measure again
 
-    def __post_init__(self, same_size_as: Val | None) -> None:
+    def __post_init__(self) -> None:
         v, items, chars = self.data, 0, 0
-        if same_size_as is not None:
-            items, chars = same_size_as.items, same_size_as.chars
-        elif isinstance(v, str):
+        if isinstance(v, str):
             chars = len(v)
         elif isinstance(v, (list, dict)):
             items = len(v)
@@ -56,16 +53,21 @@ class Val:
         """This value, read through ``name`` (``var.x``, ``local.y``)."""
         if name in self.via:
             return self
-        return replace(self, via=(*self.via, name), same_size_as=self)
+        return _with_via(self, (*self.via, name))
 
 
 def inherit(child: Value, parent: Value) -> Value:
     """An element read out of ``parent`` keeps the names the parent came through."""
     if isinstance(child, Val) and isinstance(parent, Val) and parent.via:
-        via = tuple(dict.fromkeys(parent.via + child.via)) if child.via else parent.via
-        # not dataclasses.replace: this runs for every element a function reads
-        return Val(child.data, child.origin, child.exact, via, child.is_set, same_size_as=child)
+        return _with_via(child, tuple(dict.fromkeys(parent.via + child.via)) if child.via else parent.via)
     return child
+
+
+def _with_via(value: Val, via: tuple[str, ...]) -> Val:
+    """``value`` with other names: a copy of its fields, not a new measure (this runs for every element read)."""
+    new = object.__new__(Val)
+    new.__dict__.update(value.__dict__, via=via)
+    return new
 
 
 @dataclass(frozen=True)
