@@ -74,5 +74,6 @@ def test_a_local_another_setting_reads_is_not_rewritten(repo: Path, params: str)
 def test_the_same_local_read_only_on_the_way_is_rewritten(repo: Path) -> None:
     text = 'locals {\n  off = "off"\n  params = {\n    log_disconnections = local.off\n  }\n}\n\n' + PARAMS
     (repo / 'main.tf').write_text(text)
-    assert run(repo, '--fix', 'main.tf') == (1, ['Fixing main.tf'])
+    assert run(repo, '--fix', 'main.tf') == (1, [
+        'Fixing main.tf', f'main.tf:2:9: "off" -> "on" (local.params, for {ADDRESS})'])
     assert (repo / 'main.tf').read_text() == text.replace('"off"', '"on"')
