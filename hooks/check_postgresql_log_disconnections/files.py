@@ -371,7 +371,7 @@ def expand(arg: str) -> tuple[str, list[str]] | None:
 
 def inside(path: str, root: str) -> bool:
     """Does ``path``, symbolic links resolved, stay under ``root``?"""
-    return _within(os.path.realpath(path), _realpath(root))
+    return _within(_realpath(os.path.abspath(path)), _realpath(root))
 
 
 def file_inside(path: str, root: str) -> bool:
@@ -384,11 +384,26 @@ def file_inside(path: str, root: str) -> bool:
 _REALPATHS: dict[str, str] = {}
 
 
+def forget_paths() -> None:
+    """A new run: symbolic links may have changed since the last one in this process."""
+    _REALPATHS.clear()
+
+
 def _realpath(path: str) -> str:
+    """``os.path.realpath`` of a normalized absolute path, remembered for the run.
+
+    Made from the parent's: one ``lstat`` a directory instead of one a
+    component (a run over thousands of directories asks for each of them).
+    """
     if path not in _REALPATHS:
         if len(_REALPATHS) > 4096:
             _REALPATHS.clear()
-        _REALPATHS[path] = os.path.realpath(path)
+        parent, name = os.path.split(path)
+        if name and parent != path and name not in ('.', '..') and os.path.isabs(path):
+            joined = os.path.join(_realpath(parent), name)
+            _REALPATHS[path] = os.path.realpath(joined) if os.path.islink(joined) else joined
+        else:
+            _REALPATHS[path] = os.path.realpath(path)
     return _REALPATHS[path]
 
 

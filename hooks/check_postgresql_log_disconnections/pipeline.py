@@ -292,6 +292,7 @@ def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
 
 
 def run(args: list[str], opts: Options) -> Report:
+    files.forget_paths()
     report = _check_files(args, opts)
     if opts.plans:
         report = _with_plans(report, opts)
