@@ -1,32 +1,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from check_postgresql_log_disconnections.render import change_line, exit_code, message, render
 from check_postgresql_log_disconnections.results import Change, Note, Report, Result, RunError
 from check_postgresql_log_disconnections.rule import RULE_ID
-from check_postgresql_log_disconnections.syntax import Span
+from testing.reports import T, res, sample_report, span
 
 ID = f'[{RULE_ID}]'
-T = 'azurerm_postgresql_configuration'
-
-
-def span(path: str, line: int, column: int, width: int = 5) -> Span:
-    return Span(path, line, column, line, column + width, 0, width)
-
-
-def res(**kw: Any) -> Result:
-    kw.setdefault('status', 'noncompliant')
-    kw.setdefault('address', f'{T}.positive1')
-    kw.setdefault('resource_type', T)
-    kw.setdefault('location', span('main.tf', 5, 27))
-    kw.setdefault('block', Span('main.tf', 1, 1, 6, 2, 0, 200))
-    if 'value' in kw:
-        kw.setdefault('value_known', True)
-    return Result(**kw)
 
 
 # --- message -----------------------------------------------------------------
@@ -319,34 +302,9 @@ def test_text_everything_sorted_by_path_line_column() -> None:
 
 # --- JSON --------------------------------------------------------------------
 
-SAMPLE = Report(
-    results=[
-        res(
-            address=f'module.db.{T}.cfg["log_disconnections"]',
-            location=Span('modules/db/main.tf', 8, 15, 8, 35, 120, 140),
-            value='off',
-            origin=Span('variables.tf', 14, 13, 14, 18, 300, 305),
-            origin_what='default of var.params',
-            via=('var.params',),
-            callers=(Span('main.tf', 1, 1, 4, 2, 0, 60),),
-            fixable=True,
-        ),
-        res(status='compliant', address=f'{T}.negative1', value='On'),
-        res(
-            status='unverified', address=f'{T}.u', location=span('main.tf', 12, 27),
-            reason='data.x.y is only known after apply',
-        ),
-        res(
-            address=f'{T}.s', location=span('main.tf', 20, 27), value=0,
-            suppressed='kics-scan ignore-line',
-        ),
-    ],
-    errors=[RunError('bad.tf', 'Unexpected token', 3, 4)],
-    notes=[Note('main.tf', 30, 1, 'module source is a registry module: not followed')],
-    fixed=['variables.tf'],
+SAMPLE = sample_report(
     changes=[Change('variables.tf', 14, 13, 'off', 'default of var.params',
                     (f'module.db.{T}.cfg["log_disconnections"]',))],
-    files=['main.tf', 'modules/db/main.tf', 'variables.tf'],
 )
 
 

@@ -21,30 +21,17 @@ import pytest
 from check_postgresql_log_disconnections import about
 from check_postgresql_log_disconnections._main import main
 from check_postgresql_log_disconnections.render import render
-from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
+from check_postgresql_log_disconnections.results import Report, Result, RunError
 from check_postgresql_log_disconnections.rule import OUR_ID, RULE_ID, UNVERIFIED_ID
 from check_postgresql_log_disconnections.sarif import line_hashes, repo_path
 from check_postgresql_log_disconnections.syntax import Span
+from testing.reports import T, res, sample_report, span
 
 ROOT = Path(__file__).resolve().parents[1]
 ID = f'\\[{RULE_ID}\\]'  # brackets are escaped in SARIF message text
-T = 'azurerm_postgresql_configuration'
 NOT_ACCEPTED = ' (not an accepted value; Azure takes "on" or "off")'
 
 
-def span(path: str, line: int, column: int, width: int = 5) -> Span:
-    return Span(path, line, column, line, column + width, 0, width)
-
-
-def res(**kw: Any) -> Result:
-    kw.setdefault('status', 'noncompliant')
-    kw.setdefault('address', f'{T}.positive1')
-    kw.setdefault('resource_type', T)
-    kw.setdefault('location', span('main.tf', 5, 27))
-    kw.setdefault('block', Span('main.tf', 1, 1, 6, 2, 0, 200))
-    if 'value' in kw:
-        kw.setdefault('value_known', True)
-    return Result(**kw)
 
 
 def _schema_validator() -> jsonschema.protocols.Validator:
@@ -71,35 +58,7 @@ def sarif(report: Report, **kw: Any) -> dict[str, Any]:
     return valid(doc)
 
 
-SAMPLE = Report(
-    results=[
-        res(
-            address=f'module.db.{T}.cfg["log_disconnections"]',
-            location=Span('modules/db/main.tf', 8, 15, 8, 35, 120, 140),
-            value='off',
-            origin=Span('variables.tf', 14, 13, 14, 18, 300, 305),
-            origin_what='default of var.params',
-            via=('var.params',),
-            callers=(Span('main.tf', 1, 1, 4, 2, 0, 60),),
-            fixable=True,
-        ),
-        res(status='compliant', address=f'{T}.negative1', value='On'),
-        res(
-            status='unverified', address=f'{T}.u', location=span('main.tf', 12, 27),
-            reason='data.x.y is only known after apply',
-        ),
-        res(
-            address=f'{T}.s', location=span('main.tf', 20, 27), value=0,
-            suppressed='kics-scan ignore-line',
-        ),
-    ],
-    errors=[RunError('bad.tf', 'Unexpected token', 3, 4)],
-    notes=[Note('main.tf', 30, 1, 'module source is a registry module: not followed')],
-    fixed=['variables.tf'],
-    files=['main.tf', 'modules/db/main.tf', 'variables.tf'],
-    root='/repo',
-    cwd='/repo',
-)
+SAMPLE = sample_report(root='/repo', cwd='/repo')
 
 
 def test_sarif_document() -> None:
