@@ -460,3 +460,12 @@ def test_bad_arguments() -> None:
 ))
 def test_change_line(change: Change, expected: str) -> None:
     assert change_line(change) == expected
+
+
+def test_a_long_value_is_cut_short_in_the_message_not_in_json() -> None:
+    long = 'x' * 5000
+    r = res(value=long)
+    assert message(r) == (
+        f'{T}.positive1: log_disconnections is "{"x" * 199}... (5002 characters)'
+        f'{NOT_ACCEPTED}, expected "on" {ID}')
+    assert json.loads(render(Report(results=[r]), 'json'))['results'][0]['value'] == long

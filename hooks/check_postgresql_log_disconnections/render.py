@@ -139,9 +139,15 @@ def fixing(path: str) -> str:
     return f'Fixing {_printable(path)}\n'
 
 
+SHOWN_VALUE_CHARS = 200  # a message is one line an editor jumps to; JSON's "value" keeps it all
+
+
 def show_value(value: object) -> str:
-    """A value as Terraform would print it: ``"off"``, ``true``, ``0``, ``null``."""
-    return _printable(json.dumps(_jsonable(value), ensure_ascii=False))
+    """A value as Terraform would print it: ``"off"``, ``true``, ``0``, ``null``; long ones cut short."""
+    text = _printable(json.dumps(_jsonable(value), ensure_ascii=False))
+    if len(text) <= SHOWN_VALUE_CHARS:
+        return text
+    return f'{text[:SHOWN_VALUE_CHARS]}... ({len(text)} characters)'
 
 
 # A message is a list of segments: plain text, or (text, n) where the text names
