@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger is generated data, not configuration
 
 
+EXTENSIONS = ('.tf', '.tf.json', '.tofu', '.tofu.json', '.tfvars', '.tfvars.json')  # the names kind_of takes
+
+
 def kind_of(path: str) -> str | None:
     """'tf', 'tfjson', 'tfvars', 'tfvarsjson', or None for a file we do not take."""
     name = os.path.basename(path)
@@ -131,13 +134,26 @@ def local_source(text: str) -> bool:
     return re.search(_LOCAL_SOURCE, text) is not None
 
 
-def display(path: str) -> str:
-    """The path as printed: relative to the working directory when inside it."""
-    cwd = os.getcwd()
+def display(path: str, cwd: str | None = None) -> str:
+    """The path as printed: relative to the working directory (``cwd``, else asked) when inside it."""
+    cwd = os.getcwd() if cwd is None else cwd
     if path.startswith(cwd) and path[len(cwd):len(cwd) + 1] == os.sep:
         return path[len(cwd) + 1:]  # the common case, without relpath's normalising
-    rel = os.path.relpath(path)
+    rel = os.path.relpath(path, cwd)
     return path if rel.startswith('..') else rel
+
+
+def absolute(path: str, cwd: str) -> str:
+    """``os.path.abspath(path)`` with ``cwd`` as the working directory.
+
+    A relative path with no ``.`` or ``..`` component, doubled or trailing
+    slash (what pre-commit passes) is only joined: normalizing thousands of
+    names costs more than reading the files.
+    """
+    if os.sep == '/' and path and path[0] != '/' and '//' not in path and '/.' not in '/' + path \
+            and path[-1] != '/':
+        return f'{cwd}/{path}' if cwd != '/' else f'/{path}'
+    return os.path.normpath(os.path.join(cwd, path))
 
 
 _SPECIAL = ((stat.S_ISFIFO, 'named pipe'), (stat.S_ISCHR, 'character device'), (stat.S_ISBLK, 'block device'),
@@ -154,28 +170,30 @@ def not_regular(mode: int) -> str | None:
     return f'not a regular file ({kind})'
 
 
-def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes | str:
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES, mode: int | None = None) -> bytes | str:
     """The bytes of a regular file of at most ``limit`` bytes, or why not.
 
     A FIFO, device or socket is never opened (opening a FIFO blocks until a
-    writer comes; a device never ends): ``stat`` says what the path is first,
-    the open does not block (``O_NONBLOCK``) and ``fstat`` on the open file
-    checks again, in case the path was swapped in between. The read is capped
-    whatever the size said.
+    writer comes; a device never ends): ``stat`` says what the path is first
+    (``mode``, when the caller has asked already), the open does not block
+    (``O_NONBLOCK``) and ``fstat`` on the open file checks again, in case the
+    path was swapped in between. The read is capped whatever the size said.
     """
     try:
-        why = not_regular(os.stat(path).st_mode)
+        why = not_regular(os.stat(path).st_mode if mode is None else mode)
         if why is not None:
             return why
         fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_BINARY', 0))
-        with open(fd, 'rb') as f:
+        try:
             st = os.fstat(fd)
             why = not_regular(st.st_mode)
             if why is not None:
                 return why
             if st.st_size > limit:
                 return f'file too large ({st.st_size} bytes > {limit})'
-            data = f.read(limit + 1)
+            data = _read_fd(fd, st.st_size, limit)
+        finally:
+            os.close(fd)
     except OSError as e:
         return e.strerror or str(e)
     if len(data) > limit:  # it grew after fstat
@@ -183,14 +201,54 @@ def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes | str:
     return data
 
 
-def read(path: str) -> Source | RunError:
-    shown = display(path)
-    kind = kind_of(path) or 'tf'
-    if os.path.islink(path) and not os.path.exists(path):
-        return RunError(shown, 'broken symbolic link', kind='read')
-    data = read_bytes(path)
+def _read_fd(fd: int, size: int, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of an open file ``fstat`` said was ``size`` bytes long.
+
+    One ``read`` of ``size + 1`` bytes gets such a file whole; a file that grew,
+    shrank or lied (``/proc``) is read on until its end or past the limit.
+    """
+    data = os.read(fd, size + 1)
+    if len(data) == size:
+        return data
+    chunks = [data]
+    total = len(data)
+    while data and total <= limit:
+        data = os.read(fd, min(1 << 16, limit + 1 - total))
+        chunks.append(data)
+        total += len(data)
+    return b''.join(chunks)
+
+
+def read(path: str, boundary: str | None = None, cwd: str | None = None) -> Source | RunError:
+    """One file as read; with ``boundary``, only if it (its symbolic links resolved) stays inside it.
+
+    One ``lstat`` says whether the path is a symbolic link (then ``stat`` says
+    what it points to) and, for any other path, what ``read_bytes`` needs.
+    """
+    shown = display(path, cwd)
+    try:
+        st: os.stat_result | Exception = os.lstat(path)
+    except (OSError, ValueError) as e:
+        st = e
+    link = isinstance(st, os.stat_result) and stat.S_ISLNK(st.st_mode)
+    if boundary is not None and not file_inside(path, boundary, link):
+        what = 'symbolic link points outside' if link else 'is outside'
+        return RunError(shown, f'{what} the repository: not followed', kind='boundary')
+    if link:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return RunError(shown, 'broken symbolic link', kind='read')
+    if isinstance(st, Exception):
+        return RunError(shown, getattr(st, 'strerror', None) or str(st), kind='read')
+    data = read_bytes(path, mode=st.st_mode)
     if isinstance(data, str):
         return RunError(shown, data, kind='read')
+    return decode(shown, data, kind_of(path) or 'tf')
+
+
+def decode(shown: str, data: bytes, kind: str) -> Source | RunError:
+    """A file's bytes as a ``Source`` (UTF-8, BOM remembered), or why they are not Terraform text."""
     if b'\0' in data:
         return RunError(shown, 'binary file (NUL bytes)', kind='read')
     bom = data.startswith(b'\xef\xbb\xbf')
@@ -246,15 +304,23 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def git_root(start: str) -> str | None:
-    """The work tree holding ``start``, found without running git."""
+    """The work tree holding ``start``, found without running git (remembered for the run: one
+    ``stat`` a directory, however many files a directory holds)."""
+    if len(_ROOTS) > 4096:
+        _ROOTS.clear()
     d = os.path.abspath(start)
-    while True:
+    below: list[str] = []
+    while d not in _ROOTS:
+        below.append(d)
         if os.path.exists(os.path.join(d, '.git')):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
+            _ROOTS[d] = d
+        elif os.path.dirname(d) == d:
+            _ROOTS[d] = None
+        else:
+            d = os.path.dirname(d)
+    for x in below:
+        _ROOTS[x] = _ROOTS[d]
+    return _ROOTS[d]
 
 
 def is_work_tree(root: str) -> bool:
@@ -280,26 +346,34 @@ def repository(base: str, start: str, start_root: str | None) -> tuple[str, str 
         root = git_root(base) or root
     if root is None:
         return (start if _within(_realpath(base), _realpath(start)) else base), None
-    return root, root if is_work_tree(root) else None  # (an empty .git only bounds the run)
+    if root not in _WORK_TREES:
+        _WORK_TREES[root] = is_work_tree(root)
+    return root, root if _WORK_TREES[root] else None  # (an empty .git only bounds the run)
 
 
 class GitError(Exception):
     """git could not say which files it tracks: the verdict would depend on untracked files."""
 
 
-def tracked(root: str, dirs: list[str]) -> set[str]:
-    """Real absolute paths git tracks under ``dirs``, or raise ``GitError``.
+def tracked(root: str) -> list[str]:
+    """The Terraform and tfvars files git tracks in the work tree ``root`` and its submodules
+    (``/``-separated, from ``root``), or raise ``GitError``.
 
-    Directories are asked by their real path, so one reached through a tracked
-    symbolic link is asked where its files are tracked; submodules are asked too;
-    names are literal (a directory named ``:x`` is no pathspec magic).
+    One git call for the whole repository, whichever directories a run turns
+    out to need (git reads its whole index whatever it is asked); a path's real
+    path is what counts (see ``under``), so a directory reached through a
+    tracked symbolic link counts the files tracked where they are.
     """
-    if not dirs:
-        return set()
-    real_root = os.path.realpath(root)
-    specs = [os.path.relpath(os.path.realpath(d), real_root) for d in dirs]
-    out = _git(root, 'ls-files', '--recurse-submodules', '-z', '--full-name', '--', *specs)
-    return {os.path.normpath(os.path.join(real_root, p)) for p in out.decode('utf-8', 'replace').split('\0') if p}
+    out = _git(root, 'ls-files', '--recurse-submodules', '-z', '--full-name', '--', *_PATTERNS, literal=False)
+    return [p for p in out.decode('utf-8', 'replace').split('\0') if p]
+
+
+def under(root: str, names: list[str]) -> list[str]:
+    """git's names (``/``-separated, normalized already) as paths under ``root``."""
+    if os.sep == '/':
+        base = root.rstrip('/') + '/'
+        return [base + n for n in names]
+    return [os.path.normpath(os.path.join(root, n)) for n in names]
 
 
 def _git(root: str, *args: str, literal: bool = True) -> bytes:
@@ -318,17 +392,14 @@ def _git(root: str, *args: str, literal: bool = True) -> bytes:
     return run.stdout
 
 
-_PATTERNS = ('*.tf', '*.tf.json', '*.tofu', '*.tofu.json')
+_PATTERNS = ('*.tf', '*.tf.json', '*.tofu', '*.tofu.json', '*.tfvars', '*.tfvars.json')  # every kind_of
 
 
-def all_terraform(root: str, git: bool) -> list[str]:
-    """Every Terraform configuration file under ``root``: the tracked ones in git, else all (``.terraform`` skipped)."""
-    if git:
-        try:
-            out = _git(root, 'ls-files', '--recurse-submodules', '-z', '--full-name', '--', *_PATTERNS, literal=False)
-        except GitError:
-            return []  # (the files' own git question has failed, and said so, already)
-        return [os.path.join(root, p) for p in out.decode('utf-8', 'replace').split('\0') if p]
+def all_terraform(root: str, tracked_names: list[str] | None) -> list[str]:
+    """Every Terraform configuration file under ``root``: the tracked ones in git (``tracked_names``,
+    see ``tracked``), else all (``.terraform`` skipped)."""
+    if tracked_names is not None:
+        return under(root, [p for p in tracked_names if kind_of(p) in ('tf', 'tfjson')])
     found, _ = paths_from_args([root])
     return [p for p in found if kind_of(p) in ('tf', 'tfjson')]
 
@@ -336,7 +407,7 @@ def all_terraform(root: str, git: bool) -> list[str]:
 def siblings(directory: str) -> list[str]:
     """Terraform and tfvars files of a directory (not recursive), sorted."""
     try:
-        names = sorted(e.name for e in os.scandir(directory) if kind_of(e.name) and not e.is_dir())
+        names = sorted(e.name for e in os.scandir(directory) if e.name.endswith(EXTENSIONS) and not e.is_dir())
     except OSError:
         return []
     return [os.path.join(directory, n) for n in names]
@@ -346,8 +417,9 @@ def paths_from_args(args: list[str]) -> tuple[list[str], list[RunError]]:
     """Command-line paths -> absolute file paths to check (directories walked, .terraform skipped)."""
     out: list[str] = []
     errors: list[RunError] = []
+    cwd = os.getcwd()
     for arg in args:
-        named = expand(arg)
+        named = expand(arg, cwd)
         if named is None:
             errors.append(RunError(arg, 'no such file or directory', kind='read'))
         else:
@@ -355,18 +427,23 @@ def paths_from_args(args: list[str]) -> tuple[list[str], list[RunError]]:
     return list(dict.fromkeys(out)), errors
 
 
-def expand(arg: str) -> tuple[str, list[str]] | None:
-    """One command-line path -> (the directory named, or the file's, absolute; the files to check), None if missing."""
-    if os.path.isdir(arg) and not os.path.islink(arg):
+def expand(arg: str, cwd: str) -> tuple[str, list[str]] | None:
+    """One command-line path -> (the directory named, or the file's, absolute; the files to check), None if missing.
+
+    A directory is walked; a symbolic link to one is a file (never followed out of the repository).
+    """
+    try:
+        mode = os.lstat(arg).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(mode):
         out: list[str] = []
         for dirpath, dirnames, filenames in os.walk(arg):
             dirnames[:] = sorted(d for d in dirnames if d not in ('.terraform', '.git'))
-            out.extend(os.path.abspath(os.path.join(dirpath, f)) for f in sorted(filenames) if kind_of(f))
-        return os.path.abspath(arg), out
-    if os.path.lexists(arg):
-        path = os.path.abspath(arg)
-        return os.path.dirname(path), [path]
-    return None
+            out.extend(absolute(os.path.join(dirpath, f), cwd) for f in sorted(filenames) if f.endswith(EXTENSIONS))
+        return absolute(arg, cwd), out
+    path = absolute(arg, cwd)
+    return os.path.dirname(path), [path]
 
 
 def inside(path: str, root: str) -> bool:
@@ -374,19 +451,28 @@ def inside(path: str, root: str) -> bool:
     return _within(_realpath(os.path.abspath(path)), _realpath(root))
 
 
-def file_inside(path: str, root: str) -> bool:
-    """``inside`` for a file, resolving its directory once per directory (thousands of files)."""
-    directory, name = os.path.split(path)
-    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(_realpath(directory), name)
-    return _within(real, _realpath(root))
+def file_inside(path: str, root: str, link: bool | None = None) -> bool:
+    """``inside`` for a file, resolving its directory once per directory (thousands of files).
+
+    ``link``: whether ``path`` is a symbolic link, when the caller knows already.
+    """
+    if link is None:
+        link = os.path.islink(path)
+    if link:
+        return _within(os.path.realpath(path), _realpath(root))
+    return _within(_realpath(os.path.dirname(path)), _realpath(root))  # (a name in a directory inside is inside)
 
 
 _REALPATHS: dict[str, str] = {}
+_ROOTS: dict[str, str | None] = {}  # directory -> git_root(directory)
+_WORK_TREES: dict[str, bool] = {}  # root -> is_work_tree(root)
 
 
 def forget_paths() -> None:
-    """A new run: symbolic links may have changed since the last one in this process."""
+    """A new run: symbolic links and repositories may have changed since the last one in this process."""
     _REALPATHS.clear()
+    _ROOTS.clear()
+    _WORK_TREES.clear()
 
 
 def _realpath(path: str) -> str:

@@ -46,14 +46,15 @@ class _Loader:
         self.boundary = boundary
         self.servers = servers  # --require-explicit: a server alone makes a directory matter
         self.git_root = git_root
+        self.cwd = os.getcwd()  # (asked once: thousands of paths are displayed relative to it)
         self.passed = passed
         self.passed_in: dict[str, list[str]] = {}  # directory -> the passed files in it
         for path in sorted(passed):
             self.passed_in.setdefault(os.path.dirname(path), []).append(path)
         self.modules: dict[str, Module] = {}
         self.sources: dict[str, files.Source | RunError] = {}
-        self.tracked: set[str] = set()
-        self.tracked_dirs: set[str] = set()
+        self.tracked: set[str] | None = None  # real paths of the files git tracks (see track)
+        self.tracked_names: list[str] | None = None  # the same as git names them
         self._may_configure: dict[str, bool] = {}
         self._siblings: dict[str, list[str]] = {}
         self.manifests: dict[str, installed.Manifest] = {}  # root directory -> what terraform init recorded
@@ -62,7 +63,7 @@ class _Loader:
         """The same run as another tool reads it: files read and listed are shared, modules are not."""
         other = _Loader(self.boundary, self.git_root, self.passed, tool)
         other.sources, other._siblings, other._may_configure = self.sources, self._siblings, self._may_configure
-        other.tracked, other.tracked_dirs = self.tracked, self.tracked_dirs
+        other.tracked, other.tracked_names = self.tracked, self.tracked_names
         return other
 
     def saw_tofu(self) -> bool:
@@ -72,12 +73,7 @@ class _Loader:
 
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
-            if not files.file_inside(path, self.boundary):
-                what = 'symbolic link points outside' if os.path.islink(path) else 'is outside'
-                self.sources[path] = RunError(files.display(path), f'{what} the repository: not followed',
-                                              kind='boundary')
-            else:
-                self.sources[path] = files.read(path)
+            self.sources[path] = files.read(path, self.boundary, self.cwd)
         return self.sources[path]
 
     def siblings(self, directory: str) -> list[str]:
@@ -86,6 +82,13 @@ class _Loader:
             self._siblings[directory] = files.siblings(directory)
         return self._siblings[directory]
 
+    def _paths(self, directory: str) -> list[str]:
+        """A directory's files: its Terraform and tfvars files, and the files passed in it (a ``.txt``...)."""
+        paths = self.siblings(directory)
+        known = set(paths)
+        extra = [p for p in self.passed_in.get(directory, []) if p not in known]
+        return paths + extra if extra else paths
+
     def _readable(self, paths: list[str]) -> list[files.Source]:
         return [x for x in map(self.read, paths) if isinstance(x, files.Source)]
 
@@ -93,29 +96,27 @@ class _Loader:
         """Can this directory, or a local module it calls, hold a configuration? (Textual, no parse.)"""
         if directory not in self._may_configure:
             self._may_configure[directory] = False  # a module calling itself: decided by the rest
-            if os.path.isdir(directory) and files.inside(directory, self.boundary):
-                paths = self.siblings(directory) + self.passed_in.get(directory, [])
+            # (a directory a file was passed in exists)
+            if (directory in self.passed_in or os.path.isdir(directory)) and files.inside(directory, self.boundary):
                 self._may_configure[directory] = _sources_may_configure(
-                    directory, self._readable(paths), lambda src: self.call_matters(_join(directory, src)),
+                    directory, self._readable(self._paths(directory)),
+                    lambda src: self.call_matters(_join(directory, src)),
                     self.servers)
         return self._may_configure[directory]
 
-    def track(self, directories: list[str]) -> None:
-        """Learn which files git tracks in these directories (one git call for all)."""
-        todo = [d for d in directories if d not in self.tracked_dirs]
-        if self.git_root is None or not todo:
+    def track(self) -> None:
+        """Learn which files git tracks: one git call for the repository, the first time a run needs it."""
+        if self.git_root is None or self.tracked is not None:
             return
-        self.tracked |= files.tracked(self.git_root, todo)  # GitError: never guess (fail closed)
-        self.tracked_dirs.update(todo)
+        self.tracked_names = files.tracked(self.git_root)  # GitError: never guess (fail closed)
+        self.tracked = set(files.under(os.path.realpath(self.git_root), self.tracked_names))
 
     def dir_files(self, directory: str) -> list[str]:
         """The files that feed a directory's verdict: tracked ones in git, all of them outside."""
-        paths = list(self.siblings(directory))
-        known = set(paths)
-        paths += [p for p in self.passed_in.get(directory, []) if p not in known]
-        self.track([directory])
-        if self.git_root is not None and not _installed_dir(directory):
-            real = os.path.realpath(directory)  # (git is asked about real paths: see files.tracked)
+        paths = self._paths(directory)
+        self.track()
+        if self.tracked is not None and not _installed_dir(directory):
+            real = os.path.realpath(directory)  # (git names real paths: see files.tracked)
             paths = [p for p in paths if os.path.join(real, os.path.basename(p)) in self.tracked or p in self.passed]
         return files.for_tool(sorted(paths), self.tool)
 
@@ -192,7 +193,7 @@ def _sources_may_configure(directory: str, sources: list[files.Source], call_mat
     if any(rule.may_matter(src.text, servers=servers) for src in sources):
         return True  # (a file naming the parameter is among these: see files.remote_matters)
     tf = [src for src in sources if src.kind in ('tf', 'tfjson')]
-    if files.modules_installed(directory) and any('module' in src.text for src in tf):
+    if any('module' in src.text for src in tf) and files.modules_installed(directory):
         return True  # a registry, git or URL module call may be followed (installed)
     return any(files.calls_matter(src.text, call_matters) for src in tf)
 
@@ -278,9 +279,10 @@ def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
     """
     from check_postgresql_log_disconnections import modules
 
+    state.track()  # (done already: one git call a run)
     wanted = {os.path.realpath(d): d for d in dirs}
     out: dict[str, str] = {}
-    for path in files.all_terraform(state.boundary, state.git_root is not None):
+    for path in files.all_terraform(state.boundary, state.tracked_names):
         src = state.sources.get(path) or files.read(path)
         if not isinstance(src, files.Source) or 'source' not in src.text:
             continue
@@ -347,7 +349,7 @@ def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result
     from check_postgresql_log_disconnections.texts import check_module
 
     inputs = _root_inputs(opts, loader, Report())
-    loader.track([directory])
+    loader.track()
     return check_module(loader.module(directory), loader.tree(inputs, [], directory), [], set())
 
 
@@ -360,7 +362,7 @@ def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[s
     seen: set[str] = set()
     errors: list[RunError] = []
     for arg in args:
-        named = files.expand(arg)
+        named = files.expand(arg, start)
         if named is None:
             errors.append(RunError(arg, 'no such file or directory', kind='read'))
             continue
@@ -377,8 +379,8 @@ def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[s
 def _check_files(args: list[str], opts: Options) -> Report:
     """Each repository named on the command line checked within its own boundary, in one report."""
     groups, errors = _by_repository(args)
-    shown = {files.display(p) for paths in groups.values() for p in paths}
     cwd = os.getcwd()
+    shown = {files.display(p, cwd) for paths in groups.values() for p in paths}
     # SARIF's %SRCROOT%: the one repository checked, else the one the run started in
     root = next(iter(groups))[0] if len(groups) == 1 else files.git_root(cwd) or cwd
     report = Report(errors=errors, files=sorted(shown), root=root, cwd=cwd)
@@ -399,12 +401,13 @@ def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
     """The files passed in one repository (``state.passed``); ``shown``: every file the run was given."""
     report = Report()
     directories: set[str] = set()
-    for p in sorted(state.passed):
-        src = state.read(p)
-        if isinstance(src, RunError):
-            report.errors.append(src)
-        else:
-            directories.add(os.path.dirname(p))
+    for directory, paths in state.passed_in.items():
+        for p in paths:
+            src = state.read(p)
+            if isinstance(src, RunError):
+                report.errors.append(src)
+            else:
+                directories.add(directory)
     candidates = sorted(d for d in directories if state.may_configure(d))
     if not candidates and not any(kind == 'var-file' for kind, _ in opts.inputs):
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
@@ -416,12 +419,13 @@ def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
 
     root_inputs = _root_inputs(opts, state, report)
     try:
-        state.track(candidates)
+        if candidates:  # (a commit that touches no configuration never starts git)
+            state.track()
     except files.GitError as e:  # which files count is unknown: check nothing rather than guess
         report.errors.extend(RunError(files.display(state.passed_in[d][0]), f'cannot ask git which files are '
                                       f'tracked ({e}): not checked', kind='git') for d in candidates)
         return report
-    children = _called(state, candidates) if root_inputs.var_values else {}
+    children = _called(state, candidates) if root_inputs.var_values and candidates else {}
     for d in candidates:
         if d in children:
             first = files.display(state.passed_in[d][0])

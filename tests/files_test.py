@@ -1,0 +1,130 @@
+"""files.py's path and read helpers (tables), and how often a run asks the file system and git."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from check_postgresql_log_disconnections import files
+from check_postgresql_log_disconnections._main import main
+
+
+@pytest.mark.parametrize(('path', 'cwd', 'expected'), (
+    ('main.tf', '/repo', '/repo/main.tf'),
+    ('live/prod/main.tf', '/repo', '/repo/live/prod/main.tf'),
+    ('main.tf', '/', '/main.tf'),
+    ('/abs/main.tf', '/repo', '/abs/main.tf'),
+    ('/abs/../x/main.tf', '/repo', '/x/main.tf'),
+    ('./main.tf', '/repo', '/repo/main.tf'),
+    ('a/../main.tf', '/repo', '/repo/main.tf'),
+    ('../main.tf', '/repo/sub', '/repo/main.tf'),
+    ('a//main.tf', '/repo', '/repo/a/main.tf'),
+    ('a/', '/repo', '/repo/a'),
+    ('.', '/repo', '/repo'),
+    ('.github/main.tf', '/repo', '/repo/.github/main.tf'),
+    ('a/.hidden.tf', '/repo', '/repo/a/.hidden.tf'),
+    ('a/..b/main.tf', '/repo', '/repo/a/..b/main.tf'),
+    ('x\\..\\main.tf', '/repo', '/repo/x\\..\\main.tf'),  # (a backslash is a name's character on POSIX)
+))
+@pytest.mark.skipif(os.sep != '/', reason='POSIX paths')
+def test_absolute(path: str, cwd: str, expected: str) -> None:
+    assert files.absolute(path, cwd) == expected == os.path.normpath(os.path.join(cwd, path))
+
+
+@pytest.mark.parametrize(('root', 'names', 'expected'), (
+    ('/repo', ['main.tf', 'a/b.tfvars'], ['/repo/main.tf', '/repo/a/b.tfvars']),
+    ('/repo/', ['main.tf'], ['/repo/main.tf']),
+    ('/', ['main.tf'], ['/main.tf']),
+    ('/repo', [], []),
+))
+@pytest.mark.skipif(os.sep != '/', reason='POSIX paths')
+def test_under(root: str, names: list[str], expected: list[str]) -> None:
+    assert files.under(root, names) == expected
+
+
+@pytest.mark.parametrize(('data', 'limit', 'expected'), (
+    (b'', 10, b''),
+    (b'abc', 10, b'abc'),
+    (b'x' * 10, 10, b'x' * 10),
+    (b'x' * 11, 10, 'file too large (11 bytes > 10)'),
+))
+def test_read_bytes(tmp_path: Path, data: bytes, limit: int, expected: bytes | str) -> None:
+    (tmp_path / 'f').write_bytes(data)
+    assert files.read_bytes(str(tmp_path / 'f'), limit) == expected
+
+
+@pytest.mark.skipif(not os.path.isfile('/proc/self/status'), reason='no /proc')
+def test_read_bytes_reads_a_file_whose_size_lies() -> None:
+    """``/proc`` files say 0 bytes and hold more: read on to the end, however many reads it takes."""
+    data = files.read_bytes('/proc/self/status')
+    assert isinstance(data, bytes) and data.startswith(b'Name:') and data.endswith(b'\n')
+    assert files.read_bytes('/proc/self/status', 10) == 'file too large (more than 10 bytes)'
+
+
+def test_read_is_one_lstat_for_a_file_and_follows_a_link_inside(tmp_path: Path) -> None:
+    (tmp_path / 'main.tf').write_text('a = 1\n')
+    (tmp_path / 'link.tf').symlink_to('main.tf')
+    (tmp_path / 'broken.tf').symlink_to('missing.tf')
+    root = str(tmp_path)
+    got = [files.read(str(tmp_path / n), root, root) for n in ('main.tf', 'link.tf', 'broken.tf', 'missing.tf')]
+    assert [(type(x).__name__, x.path, getattr(x, 'text', getattr(x, 'reason', None))) for x in got] == [
+        ('Source', 'main.tf', 'a = 1\n'),
+        ('Source', 'link.tf', 'a = 1\n'),
+        ('RunError', 'broken.tf', 'broken symbolic link'),
+        ('RunError', 'missing.tf', 'No such file or directory'),
+    ]
+
+
+def test_git_root_is_remembered_for_a_run_only(tmp_path: Path) -> None:
+    (tmp_path / 'a' / 'b').mkdir(parents=True)
+    files.forget_paths()
+    assert files.git_root(str(tmp_path / 'a' / 'b')) is None
+    (tmp_path / 'a' / '.git').mkdir()
+    assert files.git_root(str(tmp_path / 'a' / 'b')) is None  # the same run: remembered
+    files.forget_paths()
+    assert files.git_root(str(tmp_path / 'a' / 'b')) == str(tmp_path / 'a')
+    assert files.git_root(str(tmp_path / 'a')) == str(tmp_path / 'a')
+
+
+# --- git: one call a repository, whatever the run turns out to need ---
+
+FLEX = 'azurerm_postgresql_flexible_server_configuration'
+CHILD = (f'resource "{FLEX}" "ld" {{\n  name      = "log_disconnections"\n  server_id = "x"\n  value     = var.ld\n}}\n'
+         'variable "ld" {\n  default = "off"\n}\n')
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(['git', '-c', 'user.email=t@t', '-c', 'user.name=t', *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which('git') is None, reason='git is not installed')
+def test_one_git_call_a_run_and_tracked_tfvars_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A root calling a module in a directory not passed: git is asked once (not once for the
+    root, again for the module); a tracked ``.tfvars`` counts as it stands, an untracked one never."""
+    repo = tmp_path / 'repo'
+    root = 'variable "ld" {}\nmodule "pg" {\n  source = "../modules/pg"\n  ld     = var.ld\n}\n'
+    for name, text in {'modules/pg/main.tf': CHILD, 'env/a.auto.tfvars': 'ld = "on"\n', 'env/main.tf': root}.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    _git(repo, 'init', '-q')
+    _git(repo, 'add', '-A')
+    (repo / 'env' / 'a.auto.tfvars').write_text('ld = "off"\n')  # tracked, changed: read as it is
+    (repo / 'env' / 'z.auto.tfvars').write_text('ld = "on"\n')  # untracked: never read
+    log = tmp_path / 'git.log'
+    real = shutil.which('git')
+    (tmp_path / 'bin').mkdir()
+    (tmp_path / 'bin' / 'git').write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n')
+    (tmp_path / 'bin' / 'git').chmod(0o755)
+    monkeypatch.setenv('PATH', f'{tmp_path / "bin"}{os.pathsep}{os.environ["PATH"]}')
+    monkeypatch.chdir(repo)
+    assert main(['env/main.tf']) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f'modules/pg/main.tf:4:15: module.pg.{FLEX}.ld: log_disconnections is "off", expected "on" '
+        '(value from env/a.auto.tfvars:1, var.ld) (module call at env/main.tf:2) '
+        '[07f7134f-9f37-476e-8664-670c218e4702]']
+    assert len(log.read_text().splitlines()) == 1
