@@ -18,6 +18,11 @@ chunks. Each number is the median of ``--reps`` runs (the naive baseline:
 (the child's own ``ru_maxrss``). The comparators are interleaved with the hook
 in every repetition, so drift on a noisy machine hits both sides of a ratio.
 
+Every corpus is a git repository with every file committed, as a user's
+repository is (pre-commit runs inside one): the hook asks git which files it
+tracks (``git ls-files``), so that cost is measured too. (Without git on the
+machine the corpora stay plain directories, and the report says so.)
+
 The hook keeps parsed blocks in a cache (``cache.py``), pointed here at a
 directory of the benchmark's own: a *first run* starts from an empty cache
 (every repetition), a *second run* from the cache the previous run left.
@@ -245,6 +250,7 @@ class Bench:
     checks: list[Check] = field(default_factory=list)
     growth: list[tuple[float, gen.Corpus, Series, Series]] = field(default_factory=list)
     first_second: tuple[Series, Series] = (Series('first'), Series('second'))
+    git: bool = False  # the corpora are git repositories (git is installed)
 
     def log(self, text: str) -> None:
         print(f'[{time.strftime("%H:%M:%S")}] {text}', file=sys.stderr, flush=True)
@@ -345,6 +351,7 @@ def measure_one_file(b: Bench, c: gen.Corpus) -> None:
 def measure_single_file(b: Bench) -> None:
     """4: one ~2 MB file with 1% relevant blocks, first run: time and peak RSS."""
     c = gen.generate_single_file(b.work / 'single-2mb', size=b.args.single_size)
+    commit_all(c.root)
     chunks = [c.files]
     cache = Cache(b, 'single')
     b.log(f'single file: {c.megabytes:.2f} MB, {len(c.expected) + len(c.compliant)} relevant blocks')
@@ -401,8 +408,28 @@ def _series(g: tuple[float, gen.Corpus, Series, Series], which: int) -> Series:
 
 def generate(b: Bench, root: Path, scale: float) -> gen.Corpus:
     if b.args.shape == 'monorepo':
-        return gen.generate(root, scale, seed=b.args.seed)
-    return gen.generate_platform(root, scale, seed=b.args.seed)
+        c = gen.generate(root, scale, seed=b.args.seed)
+    else:
+        c = gen.generate_platform(root, scale, seed=b.args.seed)
+    b.git = commit_all(c.root)
+    return c
+
+
+def commit_all(root: Path) -> bool:
+    """Make ``root`` a git repository with every file committed, as a user's is (pre-commit runs in
+    one): the hook then asks git which files it tracks, as it does there. False when git is missing.
+
+    The user's and the system's git configuration are left out (no hooks, templates or signing).
+    """
+    git = shutil.which('git')
+    if git is None:
+        return False
+    env = dict(os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM='1', GIT_AUTHOR_NAME='benchmark',
+               GIT_AUTHOR_EMAIL='benchmark@example.invalid', GIT_COMMITTER_NAME='benchmark',
+               GIT_COMMITTER_EMAIL='benchmark@example.invalid')
+    for args in (['init', '-q'], ['add', '-A'], ['commit', '-q', '--no-verify', '--allow-empty', '-m', 'corpus']):
+        subprocess.run([git, *args], cwd=root, env=env, check=True, capture_output=True)
+    return True
 
 
 CHECKOV_CHECK = '''\
@@ -595,8 +622,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         c = generate(b, work / 'corpus-x1', args.scale)
         print(f'corpus: {c.modules} modules ({c.pg_modules} configure PostgreSQL: '
               + ', '.join(f'{k} {v}' for k, v in sorted(c.styles.items())) + f'), {len(c.files)} files, '
-              f'{c.megabytes:.2f} MB, {len(c.expected)} known findings, {len(c.compliant)} compliant values',
-              flush=True)
+              f'{c.megabytes:.2f} MB, {len(c.expected)} known findings, {len(c.compliant)} compliant values; '
+              + ('a git repository, every file committed' if b.git else
+                 'NOT a git repository (git is not installed): the hook\'s git path is not measured'), flush=True)
         _, hook = measure_all_files(b, c)
         measure_one_file(b, c)
         measure_single_file(b)

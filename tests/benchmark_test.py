@@ -6,6 +6,8 @@ process, on corpora small enough for the test suite.
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,3 +94,23 @@ def test_a_wrong_answer_is_caught(tmp_path: Path) -> None:
     ) + f'{path}:{line}:15: unverified: cannot tell [{corpus.RULE_ID}]\n'
     v = corpus.compare(c, right)
     assert v.ok and len(v.unverified) == 1
+
+
+@pytest.mark.skipif(shutil.which('git') is None, reason='git is not installed')
+def test_the_benchmark_corpus_is_a_committed_git_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a user's repository is: every file tracked and committed, so the hook's git path is measured
+    (and its findings, from git's list of tracked files, still match)."""
+    from benchmarks.__main__ import commit_all
+
+    c = corpus.generate_platform(tmp_path / 'repo', scale=0.05)
+    assert commit_all(c.root)
+    git = ['git', '-C', str(c.root)]
+    assert subprocess.run([*git, 'status', '--porcelain'], capture_output=True, text=True, check=True).stdout == ''
+    tracked = subprocess.run([*git, 'ls-files'], capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(tracked) == sorted(c.files)
+    rc, out = _run(c, monkeypatch, capsys)
+    verdict = corpus.compare(c, out)
+    assert verdict.ok, '\n'.join(verdict.describe(limit=50)) + '\n' + out
+    assert rc == (1 if c.expected else 0)

@@ -128,3 +128,24 @@ def test_one_git_call_a_run_and_tracked_tfvars_count(tmp_path: Path, monkeypatch
         '(value from env/a.auto.tfvars:1, var.ld) (module call at env/main.tf:2) '
         '[07f7134f-9f37-476e-8664-670c218e4702]']
     assert len(log.read_text().splitlines()) == 1
+
+
+# --- run_command: git without importing subprocess ---
+
+@pytest.mark.skipif(shutil.which('sh') is None, reason='no sh')
+@pytest.mark.parametrize(('script', 'expected'), (
+    ('echo out; echo err >&2; exit 3', (3, b'out\n', b'err\n')),
+    ('exit 0', (0, b'', b'')),
+    ('kill -9 $$', (-9, b'', b'')),
+    # more than a pipe holds on both streams: read together, neither blocks the other
+    ('head -c 300000 /dev/zero >&2; head -c 200000 /dev/zero', (0, bytes(200000), bytes(300000))),
+))
+def test_run_command(script: str, expected: tuple[int, bytes, bytes]) -> None:
+    assert files.run_command(['sh', '-c', script], timeout=60) == expected
+
+
+def test_run_command_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        files.run_command([str(tmp_path / 'no-such-command')], timeout=60)
+    with pytest.raises(TimeoutError, match=r'no answer in 0\.2 seconds'):
+        files.run_command(['sleep', '30'], timeout=0.2)

@@ -377,19 +377,89 @@ def under(root: str, names: list[str]) -> list[str]:
 
 
 def _git(root: str, *args: str, literal: bool = True) -> bytes:
-    import subprocess  # only when a relevant directory is in a git work tree
-
     command = ['git', *(['--literal-pathspecs'] if literal else []), '-C', root, *args]
     try:
-        run = subprocess.run(command, capture_output=True, timeout=30, check=False)
+        code, out, err = run_command(command, timeout=GIT_TIMEOUT)
     except FileNotFoundError:
         raise GitError('git is not installed or not on PATH') from None
-    except (OSError, subprocess.SubprocessError) as e:
+    except OSError as e:
         raise GitError(str(e)) from None
-    if run.returncode != 0:
-        lines = run.stderr.decode('utf-8', 'replace').strip().splitlines() or [f'exit status {run.returncode}']
+    if code != 0:
+        lines = err.decode('utf-8', 'replace').strip().splitlines() or [f'exit status {code}']
         raise GitError(lines[0].removeprefix('fatal: '))
-    return run.stdout
+    return out
+
+
+GIT_TIMEOUT = 30.0  # seconds
+
+
+def run_command(command: list[str], timeout: float) -> tuple[int, bytes, bytes]:
+    """Run ``command`` (stdin inherited): its exit status, stdout and stderr.
+
+    Raises ``OSError`` when it cannot start (``FileNotFoundError``: not on
+    PATH) and ``TimeoutError`` (killed) when it runs past ``timeout`` seconds.
+    With ``os.posix_spawnp``: importing ``subprocess`` (threads, signals,
+    selectors) costs more than git takes to list a repository's files.
+    """
+    if not hasattr(os, 'posix_spawnp'):  # pragma: no cover (Windows)
+        import subprocess
+
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f'{command[0]} did not finish in {timeout:g} seconds') from None
+        return done.returncode, done.stdout, done.stderr
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        pid = os.posix_spawnp(command[0], command, os.environ,
+                              file_actions=[(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)])
+    except BaseException:
+        os.close(out_r)
+        os.close(err_r)
+        raise
+    finally:
+        os.close(out_w)
+        os.close(err_w)
+    try:
+        out, err = _drain([out_r, err_r], timeout)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)  # SIGKILL (signal costs an import): nothing is left running
+        raise
+    finally:
+        os.close(out_r)
+        os.close(err_r)
+        status = os.waitpid(pid, 0)[1]
+    return os.waitstatus_to_exitcode(status), out, err
+
+
+def _drain(fds: list[int], timeout: float) -> list[bytes]:
+    """Everything written to these pipes until their writers close them (read together: neither fills
+    while the other is waited on), or ``TimeoutError``."""
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    got: dict[int, list[bytes]] = {fd: [] for fd in fds}
+    left = set(fds)
+    while left:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            raise TimeoutError(f'no answer in {timeout:g} seconds')
+        for fd, _ in poller.poll(wait * 1000):
+            data = os.read(fd, 1 << 16)
+            if data:
+                got[fd].append(data)
+            else:
+                poller.unregister(fd)
+                left.discard(fd)
+    return [b''.join(got[fd]) for fd in fds]
 
 
 _PATTERNS = ('*.tf', '*.tf.json', '*.tofu', '*.tofu.json', '*.tfvars', '*.tfvars.json')  # every kind_of
