@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import hcl2
 import pytest
 
-from check_postgresql_log_disconnections import cache
+from check_postgresql_log_disconnections import cache, hcl_parser
 from check_postgresql_log_disconnections._main import main
 
 MAIN = '''\
@@ -40,6 +39,11 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _entries() -> list[Path]:
+    """The parsed blocks' entries (the parser kept beside them is ``hcl_parser_test``'s)."""
+    return sorted(Path(os.environ[cache.ENV_DIR]).rglob('*.json'))
+
+
+def _files() -> list[Path]:
     return sorted(p for p in Path(os.environ[cache.ENV_DIR]).rglob('*') if p.is_file())
 
 
@@ -52,7 +56,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 def _no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(text: str, **kw: object) -> object:
         raise AssertionError('python-hcl2 was asked to parse')
-    monkeypatch.setattr(hcl2, 'parses', fail)
+    monkeypatch.setattr(hcl_parser, 'parses', fail)
 
 
 def test_a_second_run_takes_the_blocks_from_the_cache(repo: Path, capsys: pytest.CaptureFixture[str],
@@ -104,7 +108,7 @@ def test_turned_off(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch:
     if how == 'environment':
         monkeypatch.setenv(cache.ENV_OFF, '1')
     assert _run(capsys, *(['--no-cache'] if how == 'option' else [])) == (1, FINDING)
-    assert _entries() == []
+    assert _files() == []  # neither blocks nor the parser
 
 
 def test_never_inside_the_repository(repo: Path, capsys: pytest.CaptureFixture[str],

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from check_postgresql_log_disconnections import hcl
+from check_postgresql_log_disconnections import hcl, hcl_parser
 from check_postgresql_log_disconnections._main import main
 from testing.findings import findings, resource
 
@@ -50,12 +50,10 @@ def test_a_bug_in_our_conversion_is_an_internal_error(tmp_path: Path, monkeypatc
 ))
 def test_python_hcl2_failing_is_a_parse_error(monkeypatch: pytest.MonkeyPatch, raised: Exception,
                                               reason: str) -> None:
-    import hcl2
-
     def failing(text: str) -> object:
         raise raised
 
-    monkeypatch.setattr(hcl2, 'parses', failing)
+    monkeypatch.setattr(hcl_parser, 'parses', failing)
     with pytest.raises(hcl.ParseError) as e:
         hcl.parse('x = 1\n', 'x.tf', line=3)
     assert (e.value.reason, e.value.line) == (reason, 3)

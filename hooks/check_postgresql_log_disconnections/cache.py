@@ -24,6 +24,8 @@ and never imports python-hcl2.
   rewritten): the cache can make a run faster, never change what it says.
 - Only successful parses are kept; a block python-hcl2 rejects is parsed
   again next time, and reported again.
+- Besides blocks, one named file (``read_file`` / ``write_file``): python-hcl2's
+  loaded parser (``hcl_parser.py``), checked and written the same way.
 """
 from __future__ import annotations
 
@@ -92,9 +94,13 @@ def _salt() -> bytes:
 
 
 def _key(text: str) -> str:
+    return _key_of(text.encode('utf-8', 'surrogatepass'))
+
+
+def _key_of(data: bytes) -> str:
     import hashlib
 
-    return hashlib.sha256(_salt() + text.encode('utf-8', 'surrogatepass')).hexdigest()
+    return hashlib.sha256(_salt() + data).hexdigest()
 
 
 def _entry_path(key: str) -> str:
@@ -143,6 +149,36 @@ def put(text: str, body: s.Body, line: int, offset: int) -> None:
             f.write(_checksum(key, payload) + b'\n' + payload)
         os.replace(tmp, target)  # atomic: a parallel reader sees the old entry, the new one, or none
     except (OSError, ValueError, RecursionError):
+        return
+
+
+def read_file(name: str, depends_on: bytes) -> bytes | None:
+    """What ``write_file`` kept as ``name`` for the same ``depends_on`` and code; None when nothing whole is."""
+    if _State.directory is None:
+        return None
+    try:
+        key = _key_of(depends_on)
+        with open(os.path.join(_State.directory, name), 'rb') as f:
+            data = f.read()
+    except OSError:
+        return None
+    digest, _, payload = data.partition(b'\n')
+    return payload if digest == _checksum(key, payload) else None
+
+
+def write_file(name: str, depends_on: bytes, payload: bytes) -> None:
+    """Keep ``payload`` as ``name``, valid for ``depends_on`` and this code; failures are ignored."""
+    if _State.directory is None:
+        return
+    try:
+        key = _key_of(depends_on)
+        os.makedirs(_State.directory, exist_ok=True)
+        target = os.path.join(_State.directory, name)
+        tmp = f'{target}.{os.getpid()}.tmp'
+        with open(tmp, 'wb') as f:
+            f.write(_checksum(key, payload) + b'\n' + payload)
+        os.replace(tmp, target)  # atomic, as an entry
+    except OSError:
         return
 
 

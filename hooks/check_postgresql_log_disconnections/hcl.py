@@ -1,4 +1,4 @@
-"""The python-hcl2 adapter: the only module that imports ``hcl2`` or ``lark``.
+"""The python-hcl2 adapter: with ``hcl_parser.py``, the only module that imports ``hcl2`` or ``lark``.
 
 ``parse(text, path)`` turns HCL text into ``syntax`` nodes with positions taken
 from python-hcl2's rule tree (``hcl2.parses``: each rule's private ``_meta``).
@@ -18,6 +18,7 @@ from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.values import number
 
 if TYPE_CHECKING:
+    from lark import Lark
     from lark.exceptions import UnexpectedInput
     from lark.tree import Meta
 
@@ -39,12 +40,13 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
         body = cache.get(text, path, line, offset)
         if body is not None:
             return body
-    # imported here: python-hcl2 and lark cost ~0.3 s, paid only when something is parsed
-    import hcl2
+    # imported here: python-hcl2 and lark cost ~0.15 s, paid only when something is parsed
     from lark.exceptions import UnexpectedInput, VisitError
 
+    from check_postgresql_log_disconnections import hcl_parser
+
     try:
-        tree = hcl2.parses(text)
+        tree = hcl_parser.parses(text)
     except UnexpectedInput as e:
         raise ParseError(_describe(e), line + e.line - 1, e.column) from None
     except (RecursionError, VisitError) as e:
@@ -61,6 +63,13 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
     if column == 1:
         cache.put(text, body, line, offset)
     return body
+
+
+def load_parser() -> Lark:
+    """python-hcl2's Lark parser, loaded once a process (``hcl_parser.py``): call it early to load it sooner."""
+    from check_postgresql_log_disconnections import hcl_parser
+
+    return hcl_parser.load_parser()
 
 
 def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:

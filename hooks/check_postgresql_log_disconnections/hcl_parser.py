@@ -1,0 +1,158 @@
+"""python-hcl2's Lark parser, loaded in ~15 ms instead of ~110 ms (part of the ``hcl.py`` adapter).
+
+python-hcl2 builds its parser with ``Lark.open(..., cache=.lark_cache.bin)``:
+lark turns that cache back into ~26k objects in pure Python. Once python-hcl2
+has built its parser, the whole object (parse table, lexer, callbacks and
+python-hcl2's ``PostLexer``: the same parser, same options) is pickled into
+the user cache directory (``cache.read_file`` / ``cache.write_file``: off with
+``--no-cache``, checksummed, written atomically); the next process unpickles
+it with the C unpickler. The entry's key holds the versions of lark, Python,
+python-hcl2 (its grammar, parser options and post-lexer) and this package, so
+an upgrade of any never loads an old parser. A file that is missing, corrupt,
+foreign or fails to load in any way gives python-hcl2's own parser, and is
+written again.
+
+Unpickling can run code: the file lives in the user's own cache directory,
+the same trust as the pickles mypy and ruff keep there. As a second fence,
+only classes of lark and python-hcl2 (and the two helpers below) may be named
+in it; anything else fails the load and falls back.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import pickle
+import re
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+from check_postgresql_log_disconnections import cache
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from hcl2.rules.base import StartRule
+    from lark import Lark
+
+_FILE = 'python-hcl2-parser.pickle'
+_FORMAT = b'pgld-parser 1'
+
+
+class _State:
+    parser: Lark | None = None
+
+
+def load_parser() -> Lark:
+    """python-hcl2's Lark parser, from the user cache when it holds a good copy (once a process)."""
+    if _State.parser is None:
+        import lark
+
+        depends_on = _depends_on(lark.__version__)
+        parser = _unpickle(cache.read_file(_FILE, depends_on))
+        if parser is None:
+            from hcl2.parser import parser as python_hcl2_parser
+
+            parser = python_hcl2_parser()
+            data = _pickle(parser)
+            if data:
+                cache.write_file(_FILE, depends_on, data)
+        _State.parser = parser
+    return _State.parser
+
+
+def parses(text: str) -> StartRule:
+    """``hcl2.parses(text)``, with the parser from ``load_parser``."""
+    from hcl2.transformer import RuleTransformer
+
+    # as hcl2.api.parses_to_tree: lark cannot match "newline or end of file" (lark issue #237)
+    return RuleTransformer().transform(load_parser().parse(text + '\n'))
+
+
+def _depends_on(lark_version: str) -> bytes:
+    """What a pickled parser is valid for besides this package's code (``cache`` adds python-hcl2's version)."""
+    import os
+    from importlib.util import find_spec
+
+    spec = find_spec('hcl2')
+    parts = [_FORMAT, lark_version.encode(), sys.version.encode()]
+    for directory in (spec.submodule_search_locations or []) if spec else []:
+        for name in ('parser.py', 'postlexer.py', 'hcl2.lark'):
+            with open(os.path.join(directory, name), 'rb') as f:
+                parts.append(f.read())
+    return b'\0'.join(parts)
+
+
+def _pickle(parser: Lark) -> bytes:
+    """The parser as a pickle; b'' when it cannot be (then nothing is kept)."""
+    import copyreg
+    import io
+
+    from lark.parsers.lalr_analysis import Action
+
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    # The lexer's `re` module, and lark's Shift / Reduce, which its parser compares by identity.
+    pickler.dispatch_table[types.ModuleType] = _reduce_module
+    pickler.dispatch_table[Action] = lambda a: (_action, (a.name,))
+    try:
+        with _no_gc():
+            pickler.dump(parser)
+    except Exception:  # an unpicklable parser is only a missed speed-up
+        return b''
+    return out.getvalue()
+
+
+def _unpickle(data: bytes | None) -> Lark | None:
+    """The parser in ``data``; None when there is none, or it does not load (python-hcl2 builds it then)."""
+    if not data:
+        return None
+    import io
+
+    from lark import Lark
+
+    try:
+        with _no_gc():
+            parser = _Unpickler(io.BytesIO(data)).load()
+    except Exception:  # whatever a damaged file raises, python-hcl2's own path is next
+        return None
+    return parser if isinstance(parser, Lark) else None
+
+
+def _reduce_module(module: types.ModuleType) -> tuple[Any, tuple[()]]:
+    if module is not re:  # python-hcl2 does not ask lark for the `regex` module
+        raise TypeError(f'cannot keep module {module.__name__}')
+    return _re_module, ()
+
+
+def _re_module() -> types.ModuleType:
+    return re
+
+
+def _action(name: str) -> Any:
+    from lark.parsers.lalr_analysis import Reduce, Shift
+
+    return {'Shift': Shift, 'Reduce': Reduce}[name]
+
+
+_SAFE = {('functools', 'partial'), ('re', '_compile'), (__name__, '_re_module'), (__name__, '_action')}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.partition('.')[0] in ('lark', 'hcl2') or (module, name) in _SAFE:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f'{module}.{name} is not part of a parser')
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Collections stopped while ~26k objects are made or walked, none of them garbage: twice as fast."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
