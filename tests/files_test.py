@@ -17,6 +17,11 @@ from check_postgresql_log_disconnections._main import main
     ('live/prod/main.tf', '/repo', '/repo/live/prod/main.tf'),
     ('main.tf', '/', '/main.tf'),
     ('/abs/main.tf', '/repo', '/abs/main.tf'),
+    ('/', '/repo', '/'),
+    ('/abs/', '/repo', '/abs'),
+    ('//abs', '/repo', '//abs'),  # (POSIX keeps two leading slashes)
+    ('///abs', '/repo', '/abs'),
+    ('/abs/./main.tf', '/repo', '/abs/main.tf'),
     ('/abs/../x/main.tf', '/repo', '/x/main.tf'),
     ('./main.tf', '/repo', '/repo/main.tf'),
     ('a/../main.tf', '/repo', '/repo/main.tf'),
@@ -32,6 +37,12 @@ from check_postgresql_log_disconnections._main import main
 @pytest.mark.skipif(os.sep != '/', reason='POSIX paths')
 def test_absolute(path: str, cwd: str, expected: str) -> None:
     assert files.absolute(path, cwd) == expected == os.path.normpath(os.path.join(cwd, path))
+
+
+def test_absolute_in_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert [files.absolute(p) for p in ('main.tf', './main.tf', str(tmp_path))] == [
+        os.path.abspath('main.tf'), os.path.abspath('main.tf'), str(tmp_path)]
 
 
 @pytest.mark.parametrize(('root', 'names', 'expected'), (
@@ -149,3 +160,56 @@ def test_run_command_errors(tmp_path: Path) -> None:
         files.run_command([str(tmp_path / 'no-such-command')], timeout=60)
     with pytest.raises(TimeoutError, match=r'no answer in 0\.2 seconds'):
         files.run_command(['sleep', '30'], timeout=0.2)
+
+
+# --- calls_matter / local_calls: a local module source, found without a parse ---
+
+@pytest.mark.parametrize(('text', 'calls'), (
+    ('module "a" {\n  source = "./pg"\n}\n', [('./pg', 2)]),
+    ('module "a" {\n  source="../pg"\n}\n', [('../pg', 2)]),
+    ('{"module": {"a": {"source": "./pg"}}}', [('./pg', 1)]),
+    ('module "a" {\n  datasource = "./pg"\n}\n', []),  # another word ending in "source"
+    ('resource "x" "y" {\n  source_dir = "./pg"\n}\n', []),
+    ('module "a" {\n  source = "registry/pg"\n}\n', []),
+    ('source = "./a"\nsource = "./b"\n', [('./a', 1), ('./b', 2)]),
+    ('_source = "./pg"\n', []),
+    ('ésource = "./pg"\n', []),  # (a Unicode letter is a word character too)
+    ('-source = "./pg"\n', [('./pg', 1)]),
+))
+def test_local_calls(text: str, calls: list[tuple[str, int]]) -> None:
+    assert files.local_calls(text) == calls
+
+
+@pytest.mark.parametrize(('text', 'matters', 'asked'), (
+    ('module "a" {\n  source = "./pg"\n}\n', True, ['./pg']),
+    ('module "a" {\n  source = "./other"\n}\n', False, ['./other']),
+    ('module "a" {\n  source = "./other"\n}\nmodule "b" {\n  source = "../x"\n}\n', False, ['./other', '../x']),
+    ('module "a" {\n  source = "\\u002e/pg"\n}\n', True, []),  # an escape: read by the parser
+    ('module "a" {\n  source = "./${var.x}"\n}\n', True, []),  # a path this cannot read
+    ('module "a" {\n  datasource = "./pg"\n}\n', True, []),  # (the cheap test errs on the safe side)
+    ('module "a" {\n  datasource = "\\u002e/pg"\n}\n', False, []),
+    ('no call at all, a path ./x and a \\ backslash', False, []),
+))
+def test_calls_matter(text: str, matters: bool, asked: list[str]) -> None:
+    seen: list[str] = []
+
+    def call_matters(path: str) -> bool:
+        seen.append(path)
+        return path == './pg'
+
+    assert (files.calls_matter(text, call_matters), seen) == (matters, asked)
+
+
+def test_a_file_swapped_for_a_link_after_its_lstat_is_not_followed(tmp_path: Path) -> None:
+    """``read`` trusts the ``lstat`` that ``expand`` made (one a file): a file replaced by a symbolic
+    link since then is not opened through it (``O_NOFOLLOW``), whatever it points to."""
+    (tmp_path / 'repo').mkdir()
+    (tmp_path / 'outside.tf').write_text('secret = 1\n')
+    path = tmp_path / 'repo' / 'main.tf'
+    path.write_text('a = 1\n')
+    before = os.lstat(path)
+    path.unlink()
+    path.symlink_to(tmp_path / 'outside.tf')
+    got = files.read(str(path), str(tmp_path / 'repo'), str(tmp_path / 'repo'), before)
+    assert (type(got).__name__, got.path, getattr(got, 'reason', None)) == (
+        'RunError', 'main.tf', 'Too many levels of symbolic links')

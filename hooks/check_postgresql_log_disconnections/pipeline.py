@@ -41,12 +41,13 @@ class _Loader:
     """What one run has read: sources, which directories matter, loaded modules."""
 
     def __init__(self, boundary: str, git_root: str | None, passed: set[str], tool: str = 'terraform', *,
-                 servers: bool = False) -> None:
+                 servers: bool = False, lstats: dict[str, os.stat_result] | None = None) -> None:
         self.tool = tool  # terraform ignores .tofu files; opentofu reads x.tofu instead of x.tf
         self.boundary = boundary
         self.servers = servers  # --require-explicit: a server alone makes a directory matter
         self.git_root = git_root
         self.cwd = os.getcwd()  # (asked once: thousands of paths are displayed relative to it)
+        self.lstats = lstats if lstats is not None else {}  # what lstat said of files named (read once each)
         self.passed = passed
         self.passed_in: dict[str, list[str]] = {}  # directory -> the passed files in it
         for path in sorted(passed):
@@ -73,7 +74,7 @@ class _Loader:
 
     def read(self, path: str) -> files.Source | RunError:
         if path not in self.sources:
-            self.sources[path] = files.read(path, self.boundary, self.cwd)
+            self.sources[path] = files.read(path, self.boundary, self.cwd, self.lstats.pop(path, None))
         return self.sources[path]
 
     def siblings(self, directory: str) -> list[str]:
@@ -353,8 +354,12 @@ def _root_results(loader: _Loader, opts: Options, directory: str) -> list[Result
     return check_module(loader.module(directory), loader.tree(inputs, [], directory), [], set())
 
 
-def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[str]], list[RunError]]:
-    """The files to check, grouped by the repository each command-line path is judged in (``files.repository``)."""
+def _by_repository(args: list[str], lstats: dict[str, os.stat_result]) -> tuple[
+        dict[tuple[str, str | None], list[str]], list[RunError]]:
+    """The files to check, grouped by the repository each command-line path is judged in (``files.repository``).
+
+    ``lstats``: what ``lstat`` said of each file named (see ``files.expand``).
+    """
     start = os.getcwd()
     start_root = files.git_root(start)
     groups: dict[tuple[str, str | None], list[str]] = {}
@@ -362,7 +367,7 @@ def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[s
     seen: set[str] = set()
     errors: list[RunError] = []
     for arg in args:
-        named = files.expand(arg, start)
+        named = files.expand(arg, start, lstats)
         if named is None:
             errors.append(RunError(arg, 'no such file or directory', kind='read'))
             continue
@@ -378,7 +383,8 @@ def _by_repository(args: list[str]) -> tuple[dict[tuple[str, str | None], list[s
 
 def _check_files(args: list[str], opts: Options) -> Report:
     """Each repository named on the command line checked within its own boundary, in one report."""
-    groups, errors = _by_repository(args)
+    lstats: dict[str, os.stat_result] = {}
+    groups, errors = _by_repository(args, lstats)
     cwd = os.getcwd()
     shown = {files.display(p, cwd) for paths in groups.values() for p in paths}
     # SARIF's %SRCROOT%: the one repository checked, else the one the run started in
@@ -386,7 +392,8 @@ def _check_files(args: list[str], opts: Options) -> Report:
     report = Report(errors=errors, files=sorted(shown), root=root, cwd=cwd)
     tool = 'opentofu' if opts.tool == 'opentofu' else 'terraform'
     for (boundary, git), paths in groups.items():
-        part = _check_repository(_Loader(boundary, git, set(paths), tool, servers=opts.require_explicit), opts, shown)
+        loader = _Loader(boundary, git, set(paths), tool, servers=opts.require_explicit, lstats=lstats)
+        part = _check_repository(loader, opts, shown)
         report.results += part.results
         report.errors += part.errors
         report.notes += part.notes
