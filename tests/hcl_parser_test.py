@@ -152,6 +152,15 @@ def test_without_the_cache_python_hcl2s_own_parser(fresh: None) -> None:
     assert not _kept().exists()
 
 
+def test_without_python_hcl2s_files_python_hcl2s_own_parser(fresh: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> object:
+        raise FileNotFoundError(name)
+
+    monkeypatch.setattr(hcl_parser, '_depends_on', missing)
+    assert hcl_parser.load_parser() is hcl2.parser.parser()
+    assert not _kept().exists()
+
+
 def test_a_parser_that_cannot_be_pickled_is_not_kept(fresh: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hcl2.parser.parser().lexer_conf, 're_module', os)  # not `re`: refused
     assert hcl_parser.load_parser() is hcl2.parser.parser()

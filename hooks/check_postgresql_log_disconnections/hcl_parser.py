@@ -12,10 +12,11 @@ an upgrade of any never loads an old parser. A file that is missing, corrupt,
 foreign or fails to load in any way gives python-hcl2's own parser, and is
 written again.
 
-Unpickling can run code: the file lives in the user's own cache directory,
-the same trust as the pickles mypy and ruff keep there. As a second fence,
-only classes of lark and python-hcl2 (and the two helpers below) may be named
-in it; anything else fails the load and falls back.
+Unpickling can run code. The file lives in the user's own cache directory,
+trusted as mypy's and ruff's caches there are (and lark already unpickles
+python-hcl2's ``.lark_cache.bin`` on every load). As a second fence, only
+classes of lark and python-hcl2 (and the helpers below) may be named in it;
+anything else fails the load and falls back.
 """
 from __future__ import annotations
 
@@ -46,19 +47,26 @@ class _State:
 def load_parser() -> Lark:
     """python-hcl2's Lark parser, from the user cache when it holds a good copy (once a process)."""
     if _State.parser is None:
-        import lark
-
-        depends_on = _depends_on(lark.__version__)
-        parser = _unpickle(cache.read_file(_FILE, depends_on))
-        if parser is None:
-            from hcl2.parser import parser as python_hcl2_parser
-
-            parser = python_hcl2_parser()
-            data = _pickle(parser)
-            if data:
-                cache.write_file(_FILE, depends_on, data)
-        _State.parser = parser
+        _State.parser = _load()
     return _State.parser
+
+
+def _load() -> Lark:
+    import lark
+
+    try:
+        depends_on = _depends_on(lark.__version__) if cache.enabled() else b''
+    except OSError:  # python-hcl2 installed without its files on disk: nothing to key a copy by
+        depends_on = b''
+    parser = _unpickle(cache.read_file(_FILE, depends_on)) if depends_on else None
+    if parser is None:
+        from hcl2.parser import parser as python_hcl2_parser
+
+        parser = python_hcl2_parser()
+        data = _pickle(parser) if depends_on else b''
+        if data:
+            cache.write_file(_FILE, depends_on, data)
+    return parser
 
 
 def parses(text: str) -> StartRule:
