@@ -78,3 +78,34 @@ def test_heredoc_marker_is_terraforms(opening: str, marker: str | None) -> None:
 def test_heredoc_closes_where_terraform_closes(text: str, close: int, end: int, closed: bool) -> None:
     h = lexer.heredoc(text, 0)
     assert h is not None and (h.close, h.end, h.closed) == (close, end, closed)
+
+
+# The one-match path inside a block body: (where it stops, how deep the brackets up to there nest)
+@pytest.mark.parametrize(('body', 'stop', 'nesting'), (
+    (' a = 1\n b = [1, (2)]\n c {\n  d = {}\n }\n}', '\n}', 2),
+    (' a = "x-${var.y}" # ok, really\n}', '\n}', 1),
+    (' a = "%{if x}y%{endif}"\n /* x */ b = "\\"" // y\n}', '\n}', 1),
+    (' a = 1 }\n b {\n}', '\n}', None),        # the body's `}` before the last line
+    (' a = (]\n}', '\n}', None),               # brackets of two kinds
+    (' a = "(x"\n}', '"(x', 0),                # a bracket in a string: the tokens tell
+    (' a = "${f(1)}"\n}', '"${', 0),           # a template holding more than plain code
+    (' a = "$${x}"\n}', '"$$', 0),             # an escaped template
+    (' a = "\\\r"\n}', '"\\', 0),              # `\` CR
+    (' a = "x\n}', '"x', 0),                   # a string running into the newline
+    (' a = <<EOT\n}\nEOT\n}', '<<', 0),        # a heredoc
+    (' a = 1 /* x\n}', '/*', 0),               # an unclosed comment
+    (' a = 1 # ] x\n}', '#', 0),               # a bracket in a comment
+    (' a = \\x\n}', '\\', 0),                  # `\` in code
+    (' a = "\u00e9" # \u00e9\n}', '\n}', 0),     # one mask byte a character
+))
+def test_bracketed(body: str, stop: str, nesting: int | None) -> None:
+    text = 'b {' + body
+    masked = lexer.mask(text)
+    assert len(masked) == len(text)
+    assert lexer.bracketed(masked, 3, 32) == (text.index(stop, 3), nesting)
+
+
+def test_bracketed_gives_up_deep_nesting() -> None:
+    text = '{' + '[' * 40 + ']' * 40 + '\n}'
+    assert lexer.bracketed(lexer.mask(text), 1, 32) == (81, None)
+    assert lexer.bracketed(lexer.mask(text), 1, 40) == (81, 40)

@@ -52,13 +52,13 @@ def summary(got: list[Chunk] | None) -> list[tuple[str, tuple[str, ...], int, in
 @contextmanager
 def slow_path_only() -> Iterator[None]:
     """Turn the one-regex fast paths off, to compare them with the lexer."""
-    saved = scan._SIMPLE_ATTRIBUTE, scan._BRACKETED_ATTRIBUTE
+    saved = scan._SIMPLE_ATTRIBUTE, scan._BRACKETED_ATTRIBUTE, scan._BLOCK
     never = re.compile(r'(?!)')
-    scan._SIMPLE_ATTRIBUTE = scan._BRACKETED_ATTRIBUTE = never
+    scan._SIMPLE_ATTRIBUTE = scan._BRACKETED_ATTRIBUTE = scan._BLOCK = never
     try:
         yield
     finally:
-        scan._SIMPLE_ATTRIBUTE, scan._BRACKETED_ATTRIBUTE = saved
+        scan._SIMPLE_ATTRIBUTE, scan._BRACKETED_ATTRIBUTE, scan._BLOCK = saved
 
 
 R = 'resource'
@@ -417,3 +417,47 @@ def test_generated_files(generated: GeneratedFile) -> None:
         assert may_matter(text[chunk.start:chunk.end], servers=True) or not any(
             'azurerm_postgresql' in label for label in chunk.labels)
 
+
+
+# --- the one-match block path against the lexer's tokens, over mutated blocks ---
+
+MUTATED_BLOCKS = [text for param in SPLITS for text in param.values[:1] if '{\n' in text] + [
+    'resource "azurerm_storage_account" "sa" {\n'
+    '  name                     = "st${var.env}data"\n'
+    '  account_tier             = "Standard"\n'
+    '  network_rules {\n'
+    '    ip_rules = ["10.0.0.0/8", "192.168.0.0/16"] # (office)\n'
+    '    bypass   = [for b in var.bypass : upper(b)]\n'
+    '  }\n'
+    '  tags = merge(local.tags, { role = "data" }) /* {extra} */\n'
+    '}\n\n'
+    'resource "azurerm_postgresql_configuration" "c" {\n'
+    '  name  = "log_disconnections"\n'
+    '  value = var.x == "a" ? "on" : "%{if true}off%{endif}"\n'
+    '  // done\n'
+    '}\n',
+]
+# every character the one-match path treats specially, and what it leaves to the tokens
+LEXER_INSERTS = st.sampled_from([
+    '{', '}', '[', ']', '(', ')', '"', '\\', '\\\r', '\r', '\n', '\n}', '\n}\n', '$', '%', '${', '%{', '$${', '%%{',
+    '%${', '${x}', '${f(1)}', '${"a"}', '#', '# (', '//', '// ]', '/*', '*/', '/* ( */', '# {}', '// ()', '/* [] */',
+    '"()"', '/', '<', '<<', '<<EOT\nx\nEOT\n', '<<-EOT\n  }\n  EOT\n', '*', '"a(b"', '"${x}(y"', '"\\("', '\u00e9',
+    '\t', 'a = 1 }', '{ a = 1 }',
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(MUTATED_BLOCKS), st.lists(st.tuples(st.integers(0, 10_000), LEXER_INSERTS), max_size=3))
+def test_one_match_blocks_split_as_the_tokens_do(text: str, inserts: list[tuple[int, str]]) -> None:
+    for at, insert in inserts:
+        at %= len(text) + 1
+        text = text[:at] + insert + text[at:]
+    got = chunks(text)
+    with slow_path_only():
+        assert chunks(text) == got
+
+
+def test_blocks_closed_inside_their_last_line_stay_linear() -> None:
+    # the one-match path reads each of these to the end of the file in vain: it stops trying
+    text = 'a { b = 1 }\n' * 20_000
+    assert summary(chunks(text)) == [('a', (), i + 1, 1) for i in range(20_000)]

@@ -10,10 +10,16 @@ Where Terraform would reject the text, or python-hcl2 may read it otherwise,
 the token's kind says so (``DOUBTFUL``) and each consumer decides: the splitter
 gives up, the suppression scanner reads on as KICS would.
 
+``bracketed`` is its fast path for the body of a block: one regex match over a
+mask of the text, for the common code that holds no heredoc and no bracket in a
+string's or comment's text; it reads exactly what ``tokens`` reads there, or
+says it cannot.
+
 Terraform's heredoc marker grammar lives here and nowhere else.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +45,56 @@ _STRING = re.compile(r'["\\\n]|[$%]+\{')
 # A template start or its escape, in a quoted string or a heredoc body.
 TEMPLATE_START = re.compile(r'[$%]+\{')
 _CLOSER = {'{': '}', '[': ']', '(': ')', '$': '}'}
+
+# The fast path of ``tokens(detail=False)`` inside brackets works on a mask of the text:
+# each character that changes nothing there is an `a` (regexes step over a run of one
+# character far faster than over a class), the others are kept, offsets stay.
+_KEPT = b'"#/{}[]()<\\\n\r$%*'
+_MASK = bytes(c if c in _KEPT else ord('a') for c in range(256))
+_NB = rb'{}\[\]()'  # (in a character class)
+# Code inside brackets as ``PLAIN`` reads it, brackets included, when no comment or quoted
+# string holds a bracket in its text and every template holds plain code on its line: its
+# brackets are then exactly the code's and the templates'. It stops before a line starting
+# with `}` and at anything else (`\` in code, `<<`, an unclosed `/*`, a string that does
+# not close on its line or holds `$${`, `%%{` or `\` CR: what the splitter looks at closer).
+_BRACKETED = re.compile(
+    rb'(?:a+|\n(?!\})|[' + _NB + rb']|[^a"#/' + _NB + rb'<\\\n]+'
+    rb'|#a*(?:[^a\n' + _NB + rb']a*)*(?![^\n])|//a*(?:[^a\n' + _NB + rb']a*)*(?![^\n])'
+    rb'|/\*a*(?:(?:[^a*' + _NB + rb']|\*(?!/))a*)*\*/|/(?![/*])|<(?!<)'
+    rb'|"a*(?:[^a"\\\n$%' + _NB + rb']a*)*(?:(?:\\[^\r\n' + _NB + rb']|[$%]+(?![$%{])'
+    rb'|[$%]\{a*(?:[^a"#/' + _NB + rb'<\\\n]a*)*\})a*(?:[^a"\\\n$%' + _NB + rb']a*)*)*")*')
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b'{}[]()')
+_PAIRS = re.compile(rb'\(\)|\[\]|\{\}')
+
+
+def mask(text: str) -> bytes:
+    """The mask of ``text`` for ``bracketed``: one byte a character."""
+    return text.encode('ascii', 'replace').translate(_MASK)
+
+
+def bracketed(masked: bytes, pos: int, max_depth: int) -> tuple[int, int | None]:
+    """Code inside brackets from ``pos`` in one match, as ``tokens(detail=False)`` reads it.
+
+    ``masked`` is ``mask(text)``. Returns where ``_BRACKETED`` stops, and how
+    deep the brackets nest up to there when they pair up (the stack is then as
+    it was at ``pos``); None when they do not, or nest deeper than
+    ``max_depth`` (each level costs a pass).
+    """
+    end = _BRACKETED.match(masked, pos).end()  # type: ignore[union-attr]  # (matches empty)
+    return end, _nesting(masked[pos:end].translate(None, _NOT_BRACKETS), max_depth)
+
+
+@functools.lru_cache(maxsize=4096)  # blocks of one shape have one skeleton: most are looked up
+def _nesting(brackets: bytes, max_depth: int) -> int | None:
+    depth = 0
+    while brackets:  # each pass takes out the innermost pairs: one level
+        inner = _PAIRS.sub(b'', brackets)
+        if len(inner) == len(brackets) or depth == max_depth:
+            return None
+        brackets = inner
+        depth += 1
+    return depth
+
 
 # Kinds Terraform rejects or python-hcl2 may read otherwise.
 DOUBTFUL = frozenset({

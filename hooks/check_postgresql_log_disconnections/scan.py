@@ -13,19 +13,21 @@ in a block header, and starts a new item after a complete expression on the
 same line (``x = 1 y = 2`` is two attributes to it). Each of those returns None.
 
 The lexer jumps between interesting characters with compiled regexes, and
-the common tfvars lines (``name = "value"``, ``name = [...]`` / ``{...}`` two
-levels deep) are one regex match each: linear time, no backtracking blow-up.
+the common items are one regex match each: a block whose body holds plain code,
+brackets, comments and strings without brackets in their text and closes on a
+line starting with `}` (``lexer.bracketed``), and the common tfvars lines
+(``name = "value"``, ``name = [...]`` / ``{...}`` two levels deep). Linear
+time, no backtracking blow-up; anything else is read token by token.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from check_postgresql_log_disconnections import lexer
 
 
-@dataclass(frozen=True)
-class Chunk:
+class Chunk(NamedTuple):  # (a tuple: thousands are made for a big file)
     """One top-level item: ``text[start:end]`` parses on its own.
 
     ``start`` is the beginning of the item's first line (so columns match the
@@ -44,12 +46,14 @@ class Chunk:
 
 _IDENT = r'[A-Za-z_][A-Za-z0-9_-]*(?![A-Za-z0-9_-])'
 # A label python-hcl2 and Terraform both read literally: no escapes, no templates.
-_QLABEL = r'"(?:[^"\\\r\n$%]|[$%]+(?![$%{]))*"'
+_QLABEL = r'"[^"\\\r\n$%]*(?:[$%]+(?![$%{])[^"\\\r\n$%]*)*"'
 # `name =` or `type label... {`; the brace must be on this line (Terraform requires it,
 # python-hcl2 would also take it on the next).
 _HEADER = re.compile(
     rf'(?P<name>{_IDENT})(?:[ \t]*(?P<eq>=)(?![=>])'
     rf'|(?P<labels>(?:[ \t]*(?:{_QLABEL}|{_IDENT}))*)[ \t]*\{{)')
+# `type label... {`: a block whose body ``lexer.bracketed`` may read in one match.
+_BLOCK = re.compile(rf'(?P<name>{_IDENT})(?P<labels>(?:[ \t]*(?:{_QLABEL}|{_IDENT}))*)[ \t]*\{{')
 _LABEL = re.compile(r'"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 # Between items: blanks, newlines, comments. An unterminated /* stops it.
 _GAP = re.compile(r'(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
@@ -85,6 +89,8 @@ def _bracketed() -> str:
 _BRACKETED_ATTRIBUTE = re.compile(
     rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_bracketed()})'
     r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)', re.DOTALL)
+# A block whose brackets nest deeper is lexed token by token.
+_FAST_DEPTH = 32
 # A top-level expression line that ends like this continues on the next (or is broken).
 _CONTINUES = frozenset('=+-*/%&|<>!?:,.~\\')
 # At the top level of an attribute, an operand right after another operand: not
@@ -101,6 +107,7 @@ def chunks(text: str) -> list[Chunk] | None:
     pos = 0
     line = 1
     counted = 0
+    blocks = _OneMatchBlocks(text)
     while True:
         gap = _GAP.match(text, pos)
         gap_end = gap.end() if gap else pos
@@ -112,8 +119,11 @@ def chunks(text: str) -> list[Chunk] | None:
             if before is None or before.end() != start:
                 return None
         pos = gap_end
-        m = _SIMPLE_ATTRIBUTE.match(text, pos)
-        if m is not None:  # the common tfvars line, in one step
+        if (block := blocks.read(pos)) is not None:  # the common block, in one match
+            header, end, depth = block
+            kind = header.group('name')
+            labels = tuple(q or i for q, i in _LABEL.findall(header.group('labels')))
+        elif (m := _SIMPLE_ATTRIBUTE.match(text, pos)) is not None:  # the common tfvars line, in one step
             end, depth = m.end(), 0
             kind, labels = '', (m.group(1),)
         elif (m := _BRACKETED_ATTRIBUTE.match(text, pos)) is not None:  # and the next
@@ -142,6 +152,36 @@ def chunks(text: str) -> list[Chunk] | None:
         counted = start
         out.append(Chunk(kind, labels, start, end, line, depth))
         pos = end
+
+
+class _OneMatchBlocks:
+    """Blocks whose body ``lexer.bracketed`` reads in one match, up to a line starting with `}`.
+
+    When that match reads further than the block (its `}` is not the first on
+    a line), the tokens read the block again: such reads stop once they sum up
+    to the text's length, so a file of them costs linear time too.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.masked: bytes | None = None  # lexer.mask(text), once a block needs it
+        self.wasted = 0
+
+    def read(self, pos: int) -> tuple[re.Match[str], int, int] | None:
+        """(header, end, depth) of the block at ``pos`` as ``_lex_code`` would read it, or None."""
+        text = self.text
+        m = _BLOCK.match(text, pos) if self.wasted < len(text) else None
+        if m is None:
+            return None
+        if self.masked is None:
+            self.masked = lexer.mask(text)
+        body_end, nesting = lexer.bracketed(self.masked, m.end(), _FAST_DEPTH)
+        if nesting is not None and text.startswith('\n}', body_end):
+            trail = _TRAIL.match(text, body_end + 2)
+            if trail is not None:
+                return m, trail.end(), nesting + 1
+        self.wasted += body_end - pos
+        return None
 
 
 _STRING_CHECKED = frozenset({'template', 'escape', 'escaped_template'})
