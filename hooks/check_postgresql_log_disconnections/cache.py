@@ -103,9 +103,10 @@ def _key_of(data: bytes) -> str:
     return hashlib.sha256(_salt() + data).hexdigest()
 
 
-def _entry_path(key: str) -> str:
-    assert _State.directory is not None
-    return os.path.join(_State.directory, key[:2], key[2:] + '.json')
+def _entry_path(key: str, directory: str | None = None) -> str:
+    directory = directory or _State.directory
+    assert directory is not None
+    return os.path.join(directory, key[:2], key[2:] + '.json')
 
 
 def _checksum(key: str, payload: bytes) -> bytes:
@@ -125,24 +126,54 @@ def get(text: str, path: str, line: int, offset: int) -> s.Body | None:
         digest, _, payload = data.partition(b'\n')
         if digest != _checksum(key, payload):
             return None
-        import json
-
-        body = _Loader(path, line - 1, offset).node(json.loads(payload))
+        return load(payload, path, line, offset)
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None  # missing, unreadable, corrupt or foreign: parse again
-    return body if isinstance(body, s.Body) else None
+
+
+def has(text: str) -> bool:
+    """Is there an entry for ``text`` (unchecked: ``get`` may still refuse it)?"""
+    return _State.directory is not None and os.path.exists(_entry_path(_key(text)))
+
+
+def load(payload: bytes, path: str, line: int, offset: int) -> s.Body:
+    """An entry's payload (``dump``) placed at ``path``:``line`` / ``offset``.
+
+    Raises ValueError, TypeError, KeyError, IndexError, AttributeError or RecursionError when it is no body.
+    """
+    import json
+
+    body = _Loader(path, line - 1, offset).node(json.loads(payload))
+    if not isinstance(body, s.Body):
+        raise ValueError('not a body')
+    return body
+
+
+def dump(body: s.Body, line: int, offset: int) -> bytes:
+    """The payload of an entry for ``body``, found at ``line`` / ``offset`` (raises ValueError, RecursionError)."""
+    import json
+
+    return json.dumps(_dump(body, line - 1, offset), separators=(',', ':')).encode()
 
 
 def put(text: str, body: s.Body, line: int, offset: int) -> None:
     """Keep the parse of ``text`` (found at ``line`` / ``offset``) for the next run; failures are ignored."""
     if _State.directory is None:
         return
-    import json
+    try:
+        payload = dump(body, line, offset)
+    except (ValueError, RecursionError):
+        return
+    store(text, payload)
 
+
+def store(text: str, payload: bytes, directory: str | None = None) -> None:
+    """Write the entry for ``text`` (into ``directory`` when given, else this process's); failures are ignored."""
+    if (directory or _State.directory) is None:
+        return
     try:
         key = _key(text)
-        payload = json.dumps(_dump(body, line - 1, offset), separators=(',', ':')).encode()
-        target = _entry_path(key)
+        target = _entry_path(key, directory)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = f'{target}.{os.getpid()}.tmp'
         with open(tmp, 'wb') as f:
@@ -251,3 +282,8 @@ def _make(cls: type, names: tuple[str, ...], values: Sequence[object]) -> object
 
 def enabled() -> bool:
     return _State.directory is not None
+
+
+def directory() -> str | None:
+    """Where entries go in this process (None: nowhere)."""
+    return _State.directory

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from check_postgresql_log_disconnections import cache, lexer
+from check_postgresql_log_disconnections import cache, lexer, worker
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.values import number
 
@@ -38,6 +38,8 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
     """
     if column == 1:
         body = cache.get(text, path, line, offset)
+        if body is None:
+            body = worker.parse(text, path, line, offset)  # the second process's parse, when one runs
         if body is not None:
             return body
     # imported here: python-hcl2 and lark cost ~0.15 s, paid only when something is parsed
@@ -70,6 +72,11 @@ def load_parser() -> Lark:
     from check_postgresql_log_disconnections import hcl_parser
 
     return hcl_parser.load_parser()
+
+
+def prefetch(texts: list[str]) -> None:
+    """Blocks about to be ``parse``d: a worker process, if one runs, may start on them (see ``worker``)."""
+    worker.prefetch(texts)
 
 
 def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:

@@ -199,10 +199,12 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
         if body is not None:
             _collect(mod, body, is_override(src.path))
         return
+    now = [c for c in chunks if _parsed_now(src.text, c, every_config)]
+    hcl.prefetch(_within_limits(src.text, now))
     for c in chunks:
         pending = _Pending(src, c)
         if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
-            if every_config or not sets_another_parameter(src.text[c.start:c.end]):
+            if any(c is x for x in now):
                 mod._load(pending)
         elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
             mod.pending_servers.append(pending)  # only --require-explicit reads servers
@@ -218,6 +220,27 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
             mod.other_calls.setdefault(c.labels[0], []).append(pending)
         elif c.type == 'output' and c.labels:
             mod.pending_outputs.setdefault(c.labels[0], []).append(pending)
+
+
+def _parsed_now(text: str, c: scan.Chunk, every_config: bool = False, servers: bool = False) -> bool:
+    """Is this block parsed as soon as its module is loaded (a configuration; a server, with ``servers``)?"""
+    if c.type != 'resource' or not c.labels:
+        return False
+    if servers and c.labels[0] in SERVER_TYPES:
+        return True
+    return c.labels[0] in CONFIG_TYPES and (every_config or not sets_another_parameter(text[c.start:c.end]))
+
+
+def parsed_on_load(src: Source, servers: bool = False) -> list[str]:
+    """The blocks of a ``.tf`` file that are parsed when its module is loaded (``--require-explicit``:
+    ``servers``, also its servers), before that: a worker may start on them (see ``worker``)."""
+    chunks = scan.chunks(src.text) if src.kind == 'tf' else None
+    return _within_limits(src.text, [c for c in chunks or () if _parsed_now(src.text, c, servers=servers)])
+
+
+def _within_limits(text: str, chunks: list[scan.Chunk]) -> list[str]:
+    """The texts of those blocks ``_parse_chunk`` hands to python-hcl2 (not refused for their size)."""
+    return [text[c.start:c.end] for c in chunks if c.depth <= MAX_DEPTH and c.end - c.start <= MAX_CHUNK]
 
 
 def parse_tfvars(src: Source, errors: list[RunError]) -> dict[str, s.Attribute] | None:

@@ -296,12 +296,23 @@ def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
 
 def run(args: list[str], opts: Options) -> Report:
     files.forget_paths()
-    report = _check_files(args, opts)
-    if opts.plans:
-        report = _with_plans(report, opts)
-    if opts.fix:
-        report = _fix_and_recheck(report, args, opts)
+    try:
+        report = _check_files(args, opts)
+        if opts.plans:
+            report = _with_plans(report, opts)
+        if opts.fix:
+            report = _fix_and_recheck(report, args, opts)
+    finally:
+        _stop_worker()
     return report
+
+
+def _stop_worker() -> None:
+    import sys
+
+    worker = sys.modules.get('check_postgresql_log_disconnections.worker')
+    if worker is not None:  # (not imported: none was started)
+        worker.stop()
 
 
 def _fix_and_recheck(report: Report, args: list[str], opts: Options) -> Report:
@@ -408,6 +419,7 @@ def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
     """The files passed in one repository (``state.passed``); ``shown``: every file the run was given."""
     report = Report()
     directories: set[str] = set()
+    warm = False  # (python-hcl2 is loaded in a second process, or that is decided: see worker.py)
     for directory, paths in state.passed_in.items():
         for p in paths:
             src = state.read(p)
@@ -415,6 +427,8 @@ def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
                 report.errors.append(src)
             else:
                 directories.add(directory)
+                if not warm and rule.may_matter(src.text, servers=state.servers):
+                    warm = _warm_up(state, opts, src)
     candidates = sorted(d for d in directories if state.may_configure(d))
     if not candidates and not any(kind == 'var-file' for kind, _ in opts.inputs):
         return report  # nothing can configure PostgreSQL: python-hcl2 is never imported
@@ -448,6 +462,14 @@ def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
     report.errors = list(dict.fromkeys(report.errors))
     return report
 
+
+
+def _warm_up(state: _Loader, opts: Options, src: files.Source) -> bool:
+    """A file that may matter: python-hcl2 starts loading in a second process unless its blocks are cached."""
+    from check_postgresql_log_disconnections import cache, worker
+
+    cache.configure(opts.cache, lambda directory: files.inside(directory, state.boundary))
+    return worker.warm_up(src, state.servers)
 
 
 def _check_views(state: _Loader, inputs: dict[str, RootInputs], opts: Options, report: Report,

@@ -1,0 +1,320 @@
+"""python-hcl2 in a second process, loaded while this one reads the files (a first run).
+
+Importing python-hcl2 and loading its grammar cost ~0.25 s before the first
+block can be parsed, time a first run otherwise spends doing nothing else. So
+when the first file that may matter is read and its blocks are not all in the
+cache (``warm_up``), one child process is forked: it imports python-hcl2 and
+loads its parser on the machine's other CPU while this process goes on reading
+and scanning. Each block this process then cannot take from the cache goes to
+the child (``hcl.parse`` asks ``parse``), which parses it with the same code
+(``hcl.parse``, without cache or worker), writes the cache entry and answers
+with the body in the cache's JSON form (``cache.dump``: positions relative to
+the block) or with the ``ParseError``'s reason, line and column. Blocks known
+to be needed are sent ahead (``prefetch``); the one this process waits for
+goes first.
+
+Never a different result: any other answer (another exception, which must
+stay an internal error), a child that could not be forked, died or replied
+garbage makes this process parse the block itself, as without a worker. Never
+a hang or an orphan: the child exits when its request pipe closes (this
+process ended, whichever way), is stopped and reaped when the run ends,
+ignores Ctrl-C (this process's to handle) and writes nothing to the terminal.
+
+Only where ``os.fork`` exists, more than one CPU is usable and python-hcl2 is
+not loaded here already. ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER=0``
+never starts it, ``=1`` whenever ``os.fork`` exists (tests, benchmarks).
+"""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from check_postgresql_log_disconnections import syntax as s
+    from check_postgresql_log_disconnections.files import Source
+
+ENV = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER'
+_HEAD = struct.Struct('>BII')  # every message: kind, request number, payload length
+_PARSE, _NOW = 1, 2  # this process -> child: a block to parse (payload: cache directory NUL text); wanted now
+_BODY, _ERROR, _OTHER = 1, 2, 3  # child -> this process: cache.dump payload; [reason, line, column]; parse here
+_MAX_REPLY = 1 << 28  # a longer reply is garbage
+_PROBES = 8  # files that may matter but hold no block to judge the cache by, before giving up
+
+
+class _Gone(Exception):
+    """The child cannot answer (ended, or said something that is no answer)."""
+
+
+class _State:
+    child: _Child | None = None
+    inside = False  # this process is a worker
+    probes = 0
+    started = 0  # workers started by this process (tests)
+
+
+def _wanted() -> bool:
+    if _State.inside or not hasattr(os, 'fork'):
+        return False
+    mode = os.environ.get(ENV, '')
+    if mode in ('0', '1'):
+        return mode == '1'
+    return 'hcl2' not in sys.modules and cpus() > 1  # (python-hcl2 loaded already: nothing to hide)
+
+
+def cpus() -> int:
+    """How many CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover (macOS)
+        return os.cpu_count() or 1
+
+
+def warm_up(src: Source, servers: bool) -> bool:
+    """A file that may matter was read: start the worker, unless the blocks of it to parse are cached.
+
+    True when that is decided (started, cached, or no worker here); False when the file
+    has no such block to judge by (ask again with the next file).
+    """
+    if _State.child is not None or not _wanted():
+        return True
+    from check_postgresql_log_disconnections import cache, modules
+
+    texts = modules.parsed_on_load(src, servers)
+    if not texts:
+        _State.probes += 1
+        return _State.probes >= _PROBES
+    todo = [t for t in texts if not cache.has(t)]
+    if todo:  # a second run over unchanged blocks never pays for a worker
+        start()
+        prefetch(todo)
+    return True
+
+
+def start() -> None:
+    """Fork the worker (when wanted and not running); nothing happens when that fails."""
+    if _State.child is not None or not _wanted():
+        return
+    try:
+        down_r, down_w = os.pipe()  # requests
+        up_r, up_w = os.pipe()  # answers
+    except OSError:
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):  # (what is buffered here must not be written twice)
+            if stream is not None and not stream.closed:
+                stream.flush()
+        pid = os.fork()
+    except (OSError, ValueError):
+        for fd in (down_r, down_w, up_r, up_w):
+            os.close(fd)
+        return
+    if pid == 0:  # pragma: no cover (the child: coverage is not measured there)
+        try:
+            os.close(down_w)
+            os.close(up_r)
+            _serve(down_r, up_w)
+        finally:
+            os._exit(0)  # never back into the parent's stack
+    os.close(down_r)
+    os.close(up_w)
+    os.set_blocking(down_w, False)
+    _State.child = _Child(pid, up_r, down_w)
+    _State.started += 1
+    if _State.started == 1:
+        import atexit
+
+        atexit.register(stop)
+
+
+def stop() -> None:
+    """End the worker, if one runs: it is reaped before this returns."""
+    child, _State.child = _State.child, None
+    _State.probes = 0
+    if child is None:
+        return
+    import signal
+
+    for fd in (child.rfd, child.wfd):
+        os.close(fd)
+    try:
+        os.kill(child.pid, signal.SIGTERM)  # (it holds the signal while it writes a cache entry)
+        os.waitpid(child.pid, 0)
+    except OSError:  # pragma: no cover
+        pass
+
+
+def prefetch(texts: Sequence[str]) -> None:
+    """Blocks about to be parsed: the worker, if one runs, may start on those that are not cached."""
+    child = _State.child
+    if child is None:
+        return
+    from check_postgresql_log_disconnections import cache
+
+    for text in texts:
+        if not cache.has(text):
+            child.ask(text)
+    try:
+        child.pump(block=False)
+    except (_Gone, OSError):
+        stop()
+
+
+def parse(text: str, path: str, line: int, offset: int) -> s.Body | None:
+    """The worker's parse of ``text`` placed at ``path``:``line`` / ``offset``; None: parse it here.
+
+    Raises ``hcl.ParseError`` as ``hcl.parse`` would.
+    """
+    child = _State.child
+    if child is None:
+        return None
+    try:
+        kind, payload = child.answer(text)
+    except (_Gone, OSError):
+        stop()
+        return None
+    if kind == _BODY:
+        from check_postgresql_log_disconnections import cache
+
+        try:
+            return cache.load(payload, path, line, offset)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+            return None
+    if kind == _ERROR:
+        import json
+
+        from check_postgresql_log_disconnections.hcl import ParseError
+
+        try:
+            reason, at, column = json.loads(payload)
+        except ValueError:
+            return None
+        if isinstance(reason, str) and type(at) is int and type(column) is int:
+            raise ParseError(reason, line + at - 1, column)
+    return None
+
+
+class _Child:
+    """This process's end of the worker: requests queued, sent and answered."""
+
+    def __init__(self, pid: int, rfd: int, wfd: int) -> None:
+        self.pid, self.rfd, self.wfd = pid, rfd, wfd
+        self.outbox = bytearray()
+        self.inbox = bytearray()
+        self.numbers: dict[str, int] = {}  # text -> request number (a text is asked once)
+        self.answers: dict[int, tuple[int, bytes]] = {}
+        self.hurried: set[int] = set()
+
+    def ask(self, text: str) -> int:
+        n = self.numbers.get(text)
+        if n is None:
+            from check_postgresql_log_disconnections import cache
+
+            n = self.numbers[text] = len(self.numbers)
+            payload = os.fsencode(cache.directory() or '') + b'\0' + text.encode('utf-8', 'surrogatepass')
+            self.outbox += _HEAD.pack(_PARSE, n, len(payload)) + payload
+        return n
+
+    def answer(self, text: str) -> tuple[int, bytes]:
+        n = self.ask(text)
+        if n not in self.answers and n not in self.hurried:
+            self.hurried.add(n)
+            self.outbox += _HEAD.pack(_NOW, n, 0)
+        while n not in self.answers:
+            self.pump(block=True)
+        return self.answers[n]
+
+    def pump(self, block: bool) -> None:
+        """Send what is queued, as far as the pipe takes it, and take in the answers that came."""
+        import contextlib
+        import select
+
+        readable, writable, _ = select.select([self.rfd], [self.wfd] if self.outbox else [], [],
+                                              None if block else 0)
+        if writable:
+            with contextlib.suppress(BlockingIOError):  # (the pipe took nothing after all)
+                del self.outbox[:os.write(self.wfd, self.outbox)]
+        if readable:
+            data = os.read(self.rfd, 1 << 20)
+            if not data:
+                raise _Gone('the worker ended')
+            self.inbox += data
+            self._unpack()
+
+    def _unpack(self) -> None:
+        while len(self.inbox) >= _HEAD.size:
+            kind, n, length = _HEAD.unpack_from(self.inbox)
+            if kind not in (_BODY, _ERROR, _OTHER) or n >= len(self.numbers) or length > _MAX_REPLY:
+                raise _Gone('not an answer')
+            if len(self.inbox) < _HEAD.size + length:
+                return
+            self.answers[n] = (kind, bytes(self.inbox[_HEAD.size:_HEAD.size + length]))
+            del self.inbox[:_HEAD.size + length]
+
+
+def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
+    """The child: load python-hcl2, then answer requests (the hurried first) until the pipe closes."""
+    import contextlib
+    import select
+    import signal
+    from collections import deque
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    _State.inside, _State.child = True, None
+    from check_postgresql_log_disconnections import cache, hcl
+
+    cache.configure(False, lambda directory: True)
+    with contextlib.suppress(Exception):  # (python-hcl2 broken: each block then fails, and is parsed there)
+        hcl.parse('x = 1\n', '')  # imports python-hcl2 and loads its parser: the work this process hides
+    texts: dict[int, bytes] = {}
+    hurried: list[int] = []
+    queued: deque[int] = deque()
+    inbox = bytearray()
+    while True:
+        if not (hurried or queued) or select.select([rfd], [], [], 0)[0]:
+            data = os.read(rfd, 1 << 20)
+            if not data:
+                return
+            inbox += data
+            while len(inbox) >= _HEAD.size and len(inbox) >= _HEAD.size + _HEAD.unpack_from(inbox)[2]:
+                kind, n, length = _HEAD.unpack_from(inbox)
+                if kind == _PARSE:
+                    texts[n] = bytes(inbox[_HEAD.size:_HEAD.size + length])
+                    queued.append(n)
+                else:
+                    hurried.append(n)
+                del inbox[:_HEAD.size + length]
+            continue
+        n = hurried.pop() if hurried else queued.popleft()
+        if n in texts:
+            kind, payload = _answer(texts.pop(n))
+            out = _HEAD.pack(kind, n, len(payload)) + payload
+            while out:
+                out = out[os.write(wfd, out):]
+
+
+def _answer(request: bytes) -> tuple[int, bytes]:  # pragma: no cover (runs in the child)
+    import json
+    import signal
+
+    from check_postgresql_log_disconnections import cache, hcl
+
+    directory, _, raw = request.partition(b'\0')
+    text = raw.decode('utf-8', 'surrogatepass')
+    try:
+        payload = cache.dump(hcl.parse(text, '', line=1, offset=0), 1, 0)
+    except hcl.ParseError as e:
+        return _ERROR, json.dumps([e.reason, e.line, e.column]).encode()
+    except Exception:  # a bug of ours (an internal error) or a limit: the parent meets it itself
+        return _OTHER, b''
+    if directory:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # a whole entry or none, even if stopped
+        cache.store(text, payload, os.fsdecode(directory))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    return _BODY, payload

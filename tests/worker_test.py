@@ -1,0 +1,272 @@
+"""python-hcl2 in a second process (``worker.py``): the same output as parsing here, whatever happens to it.
+
+Each test forces the worker on or off (``worker.ENV``); a forked child inherits
+this process's code, monkeypatches included.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from check_postgresql_log_disconnections import cache, hcl, worker
+from check_postgresql_log_disconnections._main import main
+
+pytestmark = pytest.mark.skipif(not hasattr(os, 'fork'), reason='the worker needs os.fork')
+
+ID = '[07f7134f-9f37-476e-8664-670c218e4702]'
+CONFIG = '''\
+resource "azurerm_postgresql_flexible_server_configuration" "{name}" {{
+  name      = "log_disconnections"
+  server_id = "x"
+  value     = {value}
+}}
+'''
+FILES = {
+    'live/main.tf': CONFIG.format(name='a', value='var.log_disconnections') + '''
+module "params" {
+  source = "../params"
+  value  = local.off
+}
+''',
+    'live/variables.tf': 'variable "log_disconnections" {\n  default = "off"\n}\n',
+    'live/locals.tf': 'locals {\n  off = "off"\n}\n',
+    'live/terraform.tfvars': 'log_disconnections = "of\n',  # python-hcl2 rejects it
+    'params/main.tf': CONFIG.format(name='b', value='var.value') + 'variable "value" {}\n',
+    'errors/syntax.tf': CONFIG.format(name='c', value='= "off"'),  # unexpected '='
+    'errors/end.tf': CONFIG.format(name='d', value='"off"')[:-2],  # unexpected end of file
+    'errors/multiline.tf': CONFIG.format(name='e', value='"o\nff"'),  # our conversion refuses it
+    'errors/heredoc.tf': CONFIG.format(name='f', value='<<EOT\noff\nEOT  \nEOT\n'),  # marker followed by blanks
+    'internal/main.tf': CONFIG.format(name='g', value='"boom"'),  # our conversion fails (see below)
+    'errors/char.tf': CONFIG.format(name='h', value='"off" ยง'),
+    'same/main.tf': CONFIG.format(name='a', value='"off"'),  # a block twice, in two files
+    'same/other.tf': '\n\n' + CONFIG.format(name='a', value='"off"').replace('"a"', '"a"', 1),
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name, text in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    original = hcl._Convert.string
+
+    def string(self: hcl._Convert, rule: object) -> object:
+        result = original(self, rule)
+        if getattr(result, 'value', None) == 'boom':
+            raise TypeError('a bug of ours')
+        return result
+
+    monkeypatch.setattr(hcl._Convert, 'string', string)
+    return tmp_path
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What the worker answered in this test: 'body', 'error' or 'here' (parse it here) for each block asked."""
+    got: list[str] = []
+    original = worker.parse
+
+    def parse(text: str, path: str, line: int, offset: int) -> object:
+        if worker._State.child is None:
+            return original(text, path, line, offset)
+        try:
+            body = original(text, path, line, offset)
+        except hcl.ParseError:
+            got.append('error')
+            raise
+        got.append('here' if body is None else 'body')
+        return body
+
+    monkeypatch.setattr(worker, 'parse', parse)
+    yield got
+    assert worker._State.child is None  # stopped at the end of every run
+
+
+def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, mode: str, *args: str,
+         cache_dir: Path | None = None) -> tuple[int, str]:
+    monkeypatch.setenv(worker.ENV, mode)
+    if cache_dir is not None:
+        monkeypatch.setenv(cache.ENV_DIR, str(cache_dir))
+    capsys.readouterr()
+    rc = main([*args, *FILES])
+    out = capsys.readouterr()
+    assert 'Traceback' not in out.err
+    return rc, out.out
+
+
+EXPECTED = [
+    "errors/char.tf:4:21: cannot parse Terraform: unexpected 'ยง\\n}'",
+    'errors/end.tf:5:1: cannot parse Terraform: unexpected end of file',
+    'errors/heredoc.tf:6:1: cannot parse Terraform: heredoc closing marker followed by blanks',
+    'internal/main.tf: internal error while checking this module (TypeError: a bug of ours)',
+    'errors/multiline.tf:4:16: cannot parse Terraform: invalid multi-line string',
+    'errors/syntax.tf:4:15: cannot parse Terraform: unexpected \'=\'',
+    'live/main.tf:4:15: azurerm_postgresql_flexible_server_configuration.a: log_disconnections is "off"',
+    'internal/main.tf: internal error while checking this module (TypeError: a bug of ours)',
+    'live/terraform.tfvars:1:23: cannot parse Terraform: unexpected end of file',
+    'params/main.tf:4:15: module.params.azurerm_postgresql_flexible_server_configuration.b: log_disconnections '
+    'is "off"',
+    'same/main.tf:4:15: azurerm_postgresql_flexible_server_configuration.a',
+    'same/other.tf:6:15: azurerm_postgresql_flexible_server_configuration.a',
+]
+
+
+@pytest.mark.parametrize('args', [(), ('--no-cache',), ('--format', 'json')])
+def test_the_worker_says_what_parsing_here_says(repo: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path_factory: pytest.TempPathFactory, answers: list[str],
+                                               args: tuple[str, ...]) -> None:
+    here = _run(capsys, monkeypatch, '0', *args, cache_dir=tmp_path_factory.mktemp('here'))
+    assert answers == []
+    there = _run(capsys, monkeypatch, '1', *args, cache_dir=tmp_path_factory.mktemp('there'))
+    assert there == here
+    assert here[0] == 1
+    if not args:
+        for line in EXPECTED:
+            assert any(x.startswith(line) for x in here[1].splitlines()), line
+    assert answers.count('body') >= 6 and answers.count('error') == 6  # (the internal error: 'here')
+    assert answers.count('here') == 1  # the internal error: parsed here to raise it here
+
+
+def test_the_worker_fills_the_cache_as_parsing_here_does(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path_factory: pytest.TempPathFactory,
+                                                         answers: list[str]) -> None:
+    here, there = tmp_path_factory.mktemp('here'), tmp_path_factory.mktemp('there')
+    _run(capsys, monkeypatch, '0', cache_dir=here)
+    _run(capsys, monkeypatch, '1', cache_dir=there)
+
+    def entries(d: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(d)): p.read_bytes() for p in d.rglob('*') if p.is_file()}
+
+    assert entries(there) == entries(here) != {}
+    started = worker._State.started
+    good = [name for name in FILES if name.startswith(('live/', 'params/'))]
+    assert main(good) == 1
+    assert worker._State.started == started  # a second run over cached blocks starts no worker
+    (repo / 'live' / 'main.tf').write_text('# changed\n' + FILES['live/main.tf'].replace('"a"', '"changed"'))
+    assert main(good) == 1
+    assert worker._State.started == started + 1  # one that is not cached does
+
+
+def test_nothing_written_inside_the_repository_and_no_cache_with_no_cache(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, answers: list[str]) -> None:
+    (repo / '.git').mkdir()
+    before = sorted(repo.rglob('*'))
+    assert _run(capsys, monkeypatch, '1', cache_dir=repo / '.cache')[0] == 1  # a cache dir inside: not used
+    assert _run(capsys, monkeypatch, '1', '--no-cache')[0] == 1
+    assert sorted(repo.rglob('*')) == before
+    assert not list(Path(os.environ[cache.ENV_DIR]).rglob('*.json'))
+    assert 'body' in answers
+
+
+def _fails_to_fork() -> int:
+    raise OSError('cannot fork')
+
+
+def _dies() -> None:
+    os._exit(3)
+
+
+def _garbage(rfd: int, wfd: int) -> None:
+    os.write(wfd, b'\xff' * 64)
+    os.read(rfd, 1)
+
+
+def _wrong_payloads(rfd: int, wfd: int) -> None:
+    """Answers with the right framing and wrong contents: a body that is none, an error that is none."""
+    n = 0
+    while os.read(rfd, 1 << 16):
+        for kind, payload in ((worker._BODY, b'["Lit",1]'), (worker._ERROR, b'["x", "1", 2]'),
+                              (worker._ERROR, b'{'), (worker._BODY, b'garbage')):
+            os.write(wfd, worker._HEAD.pack(kind, n, len(payload)) + payload)
+            n += 1
+
+
+@pytest.mark.parametrize('failure', [
+    pytest.param(lambda m: m.setattr(os, 'fork', _fails_to_fork), id='cannot fork'),
+    pytest.param(lambda m: m.setattr(worker, '_serve', lambda rfd, wfd: _dies()), id='dies at once'),
+    pytest.param(lambda m: m.setattr(worker, '_answer', lambda request: _dies()), id='dies at the first block'),
+    pytest.param(lambda m: m.setattr(worker, '_serve', _garbage), id='garbage'),
+    pytest.param(lambda m: m.setattr(worker, '_serve', _wrong_payloads), id='wrong payloads'),
+    pytest.param(lambda m: m.setattr(worker, '_answer', lambda request: (worker._OTHER, b'')), id='always "here"'),
+])
+def test_a_failing_worker_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory,
+                                          failure: object) -> None:
+    here = _run(capsys, monkeypatch, '0', cache_dir=tmp_path_factory.mktemp('here'))
+    failure(monkeypatch)  # type: ignore[operator]
+    assert _run(capsys, monkeypatch, '1', cache_dir=tmp_path_factory.mktemp('there')) == here
+    assert worker._State.child is None
+
+
+def _started(monkeypatch: pytest.MonkeyPatch) -> worker._Child:
+    monkeypatch.setenv(worker.ENV, '1')
+    worker.start()
+    child = worker._State.child
+    assert child is not None
+    return child
+
+
+def _reaped(pid: int) -> bool:
+    for _ in range(200):
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_worker_ends_when_its_parent_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    child = _started(monkeypatch)
+    worker._State.child = None  # as if this process had ended: its end of the pipes closes
+    os.close(child.wfd)
+    os.close(child.rfd)
+    assert _reaped(child.pid)
+
+
+def test_ctrl_c_is_the_parents(monkeypatch: pytest.MonkeyPatch) -> None:
+    child = _started(monkeypatch)
+    try:
+        os.kill(child.pid, signal.SIGINT)  # what the terminal sends the whole process group
+        assert worker.parse('x = "y"\n', 'a.tf', 3, 10) == hcl.parse('x = "y"\n', 'a.tf', line=3, offset=10)
+    finally:
+        worker.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)  # reaped
+
+
+def test_an_interrupted_run_stops_its_worker(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(self: worker._Child, block: bool) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(worker._Child, 'pump', interrupted)
+    monkeypatch.setenv(worker.ENV, '1')
+    with pytest.raises(KeyboardInterrupt):
+        main(list(FILES))
+    assert worker._State.child is None
+
+
+def test_the_command_uses_it_when_python_hcl2_is_not_loaded(repo: Path) -> None:
+    """Through the command a user runs (python-hcl2 is not imported there before a parse)."""
+    code = ('import sys\nfrom check_postgresql_log_disconnections import _main, worker\n'
+            'rc = _main.main(sys.argv[1:])\nprint("workers started:", worker._State.started, file=sys.stderr)\n'
+            'sys.exit(rc)\n')
+
+    def run(mode: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, worker.ENV: mode}
+        return subprocess.run([sys.executable, '-c', code, '--no-cache', *FILES], cwd=repo, env=env,
+                              capture_output=True, text=True, check=False)
+
+    here, there = run('0'), run('')
+    assert (there.returncode, there.stdout) == (here.returncode, here.stdout)
+    assert 'live/main.tf:4:15' in here.stdout
+    assert here.stderr == 'workers started: 0\n'
+    assert there.stderr == f'workers started: {int(worker.cpus() > 1)}\n'
