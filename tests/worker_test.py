@@ -132,7 +132,8 @@ def test_the_worker_says_what_parsing_here_says(repo: Path, capsys: pytest.Captu
     if not args:
         for line in EXPECTED:
             assert any(x.startswith(line) for x in here[1].splitlines()), line
-    assert answers.count('body') >= 6 and answers.count('error') == 6  # (the internal error: 'here')
+    # (a block the worker parsed ahead may come from the cache it wrote: no answer needed)
+    assert answers.count('body') >= 1 and answers.count('error') == 6  # errors are never cached
     assert answers.count('here') == 1  # the internal error: parsed here to raise it here
 
 
@@ -265,8 +266,7 @@ def test_the_command_uses_it_when_python_hcl2_is_not_loaded(repo: Path) -> None:
         return subprocess.run([sys.executable, '-c', code, '--no-cache', *FILES], cwd=repo, env=env,
                               capture_output=True, text=True, check=False)
 
-    here, there = run('0'), run('')
-    assert (there.returncode, there.stdout) == (here.returncode, here.stdout)
+    here, there, auto = run('0'), run('1'), run('')  # (auto: started when a CPU is idle)
+    assert (there.returncode, there.stdout) == (auto.returncode, auto.stdout) == (here.returncode, here.stdout)
     assert 'live/main.tf:4:15' in here.stdout
-    assert here.stderr == 'workers started: 0\n'
-    assert there.stderr == f'workers started: {int(worker.cpus() > 1)}\n'
+    assert (here.stderr, there.stderr) == ('workers started: 0\n', 'workers started: 1\n')

@@ -79,6 +79,11 @@ def prefetch(texts: list[str]) -> None:
     worker.prefetch(texts)
 
 
+def prefetching() -> bool:
+    """Does a worker process run (then ``prefetch`` is worth calling)?"""
+    return worker.running()
+
+
 def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:
     """Parse one expression written at a known position (a ``"${...}"`` in Terraform JSON)."""
     body = parse(f'x={text}', path, line=line, column=column - 2, offset=offset - 2)

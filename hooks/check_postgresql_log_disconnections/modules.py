@@ -21,6 +21,7 @@ from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES,
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
 _WORD = re.compile(r'[\w-]+')  # what HCL identifiers are made of
+_REFERENCE = re.compile(r'\b(var|local)\.([\w-]+)')
 
 
 @dataclass
@@ -113,11 +114,31 @@ class Module:
     def output_names(self) -> list[str]:
         return sorted({*self.outputs, *self.pending_outputs})
 
+    def likely(self) -> list[str]:
+        """The module calls that matter, and the variables and locals these and the configurations
+        name (textually, transitively): what checking the module will most likely parse."""
+        found = list(self.pending_calls)
+        texts = [self.sources[b.span.path].text[b.span.start:b.span.end] for b in self.resources
+                 if b.span.path in self.sources] + [_text(p) for p in found]
+        seen: set[int] = set()
+        for text in texts:  # (grows while it runs)
+            for kind, name in _REFERENCE.findall(text):
+                for pending in (self.pending_variables if kind == 'var' else self.pending_locals).get(name, []):
+                    if id(pending) not in seen:
+                        seen.add(id(pending))
+                        found.append(pending)
+                        texts.append(_text(pending))
+        return [_text(p) for p in found if p.chunk.depth <= MAX_DEPTH and p.chunk.end - p.chunk.start <= MAX_CHUNK]
+
     def _load(self, pending: _Pending) -> None:
         pending.parsed = True
         body = _parse_chunk(pending.src, pending.chunk, self.errors)
         if body is not None:
             _collect(self, body, is_override(pending.src.path))
+
+
+def _text(pending: _Pending) -> str:
+    return pending.src.text[pending.chunk.start:pending.chunk.end]
 
 
 def local_calls(text: str) -> list[tuple[str, int]]:
@@ -151,6 +172,8 @@ def load(directory: str, sources: list[Source], call_matters: Callable[[str], bo
         mod.sources[src.path] = src
         if src.kind in ('tf', 'tfjson') and not is_override(src.path):
             _index(mod, src, call_matters, remote=remote, every_config=bool(overrides))
+    if hcl.prefetching():
+        hcl.prefetch(mod.likely())
     if overrides:  # Terraform merges them over the other files, in name order, after all of them
         mod.load_all()
         for src in overrides:
@@ -200,7 +223,8 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
             _collect(mod, body, is_override(src.path))
         return
     now = [c for c in chunks if _parsed_now(src.text, c, every_config)]
-    hcl.prefetch(_within_limits(src.text, now))
+    if hcl.prefetching():
+        hcl.prefetch(_within_limits(src.text, now))
     for c in chunks:
         pending = _Pending(src, c)
         if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
@@ -231,11 +255,12 @@ def _parsed_now(text: str, c: scan.Chunk, every_config: bool = False, servers: b
     return c.labels[0] in CONFIG_TYPES and (every_config or not sets_another_parameter(text[c.start:c.end]))
 
 
-def parsed_on_load(src: Source, servers: bool = False) -> list[str]:
-    """The blocks of a ``.tf`` file that are parsed when its module is loaded (``--require-explicit``:
-    ``servers``, also its servers), before that: a worker may start on them (see ``worker``)."""
+def likely_parsed(src: Source, servers: bool = False) -> list[str]:
+    """The blocks of a ``.tf`` file that loading its module parses (``--require-explicit``: ``servers``,
+    also its servers), and its module calls: a worker may start on them before (see ``worker``)."""
     chunks = scan.chunks(src.text) if src.kind == 'tf' else None
-    return _within_limits(src.text, [c for c in chunks or () if _parsed_now(src.text, c, servers=servers)])
+    return _within_limits(src.text, [c for c in chunks or () if _parsed_now(src.text, c, servers=servers)
+                                     or c.type == 'module'])
 
 
 def _within_limits(text: str, chunks: list[scan.Chunk]) -> list[str]:

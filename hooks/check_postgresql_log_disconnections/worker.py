@@ -20,8 +20,8 @@ a hang or an orphan: the child exits when its request pipe closes (this
 process ended, whichever way), is stopped and reaped when the run ends,
 ignores Ctrl-C (this process's to handle) and writes nothing to the terminal.
 
-Only where ``os.fork`` exists, more than one CPU is usable and python-hcl2 is
-not loaded here already. ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER=0``
+Only where ``os.fork`` exists, more than one CPU is usable and the load
+average leaves one idle, and python-hcl2 is not loaded here already. ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER=0``
 never starts it, ``=1`` whenever ``os.fork`` exists (tests, benchmarks).
 """
 from __future__ import annotations
@@ -62,15 +62,23 @@ def _wanted() -> bool:
     mode = os.environ.get(ENV, '')
     if mode in ('0', '1'):
         return mode == '1'
-    return 'hcl2' not in sys.modules and cpus() > 1  # (python-hcl2 loaded already: nothing to hide)
+    return 'hcl2' not in sys.modules and idle_cpu()  # (python-hcl2 loaded already: nothing to hide)
 
 
-def cpus() -> int:
-    """How many CPUs this process may use."""
+def idle_cpu() -> bool:
+    """Is a CPU this process may use idle, most likely (its load average leaves one)?
+
+    On a busy machine the child would take this process's CPU and make the run slower.
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover (macOS)
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover
+        load = 0.0
+    return cpus > 1 and load < cpus - 0.5
 
 
 def warm_up(src: Source, servers: bool) -> bool:
@@ -83,7 +91,7 @@ def warm_up(src: Source, servers: bool) -> bool:
         return True
     from check_postgresql_log_disconnections import cache, modules
 
-    texts = modules.parsed_on_load(src, servers)
+    texts = modules.likely_parsed(src, servers)
     if not texts:
         _State.probes += 1
         return _State.probes >= _PROBES
@@ -145,6 +153,10 @@ def stop() -> None:
         os.waitpid(child.pid, 0)
     except OSError:  # pragma: no cover
         pass
+
+
+def running() -> bool:
+    return _State.child is not None
 
 
 def prefetch(texts: Sequence[str]) -> None:
