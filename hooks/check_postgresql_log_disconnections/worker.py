@@ -171,7 +171,7 @@ def prefetch(texts: Sequence[str]) -> None:
             child.ask(text)
     try:
         child.pump(block=False)
-    except (_Gone, OSError):
+    except (_Gone, OSError, ValueError):  # (ValueError: select cannot watch a descriptor above 1023)
         stop()
 
 
@@ -185,7 +185,7 @@ def parse(text: str, path: str, line: int, offset: int) -> s.Body | None:
         return None
     try:
         kind, payload = child.answer(text)
-    except (_Gone, OSError):
+    except (_Gone, OSError, ValueError):
         stop()
         return None
     if kind == _BODY:
@@ -247,8 +247,9 @@ class _Child:
         readable, writable, _ = select.select([self.rfd], [self.wfd] if self.outbox else [], [],
                                               None if block else 0)
         if writable:
-            with contextlib.suppress(BlockingIOError):  # (the pipe took nothing after all)
-                del self.outbox[:os.write(self.wfd, self.outbox)]
+            with contextlib.suppress(BlockingIOError):  # (until the pipe is full)
+                while self.outbox:
+                    del self.outbox[:os.write(self.wfd, self.outbox)]
         if readable:
             data = os.read(self.rfd, 1 << 20)
             if not data:
@@ -281,9 +282,9 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
     _State.inside, _State.child = True, None
     from check_postgresql_log_disconnections import cache, hcl
 
-    cache.configure(False, lambda directory: True)
     with contextlib.suppress(Exception):  # (python-hcl2 broken: each block then fails, and is parsed there)
-        hcl.parse('x = 1\n', '')  # imports python-hcl2 and loads its parser: the work this process hides
+        hcl.parse('x = 1\n', '', column=2)  # imports python-hcl2, loads its parser (no block cache: column 2)
+    cache.configure(False, lambda directory: True)  # entries are written after answering (``_store``)
     texts: dict[int, bytes] = {}
     hurried: list[int] = []
     queued: deque[int] = deque()
@@ -305,28 +306,37 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
             continue
         n = hurried.pop() if hurried else queued.popleft()
         if n in texts:
-            kind, payload = _answer(texts.pop(n))
+            request = texts.pop(n)
+            kind, payload = _answer(request)
             out = _HEAD.pack(kind, n, len(payload)) + payload
             while out:
                 out = out[os.write(wfd, out):]
+            if kind == _BODY:
+                _store(request, payload)
 
 
 def _answer(request: bytes) -> tuple[int, bytes]:  # pragma: no cover (runs in the child)
     import json
-    import signal
 
     from check_postgresql_log_disconnections import cache, hcl
 
-    directory, _, raw = request.partition(b'\0')
-    text = raw.decode('utf-8', 'surrogatepass')
+    text = request.partition(b'\0')[2].decode('utf-8', 'surrogatepass')
     try:
-        payload = cache.dump(hcl.parse(text, '', line=1, offset=0), 1, 0)
+        return _BODY, cache.dump(hcl.parse(text, '', line=1, offset=0), 1, 0)
     except hcl.ParseError as e:
         return _ERROR, json.dumps([e.reason, e.line, e.column]).encode()
     except Exception:  # a bug of ours (an internal error) or a limit: the parent meets it itself
         return _OTHER, b''
+
+
+def _store(request: bytes, payload: bytes) -> None:  # pragma: no cover (runs in the child)
+    """The cache entry, written once the answer is sent (into the directory the request names, if any)."""
+    import signal
+
+    from check_postgresql_log_disconnections import cache
+
+    directory, _, raw = request.partition(b'\0')
     if directory:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # a whole entry or none, even if stopped
-        cache.store(text, payload, os.fsdecode(directory))
+        cache.store(raw.decode('utf-8', 'surrogatepass'), payload, os.fsdecode(directory))
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    return _BODY, payload
