@@ -216,7 +216,7 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
     A configuration of another parameter (``rule.sets_another_parameter``) is not parsed, unless
     override files may rename it (``every_config``).
     """
-    chunks = scan.chunks(src.text) if src.kind == 'tf' else None
+    chunks = _chunks(src.text) if src.kind == 'tf' else None
     if chunks is None:
         body = _parse_whole(src, mod.errors)
         if body is not None:
@@ -258,9 +258,23 @@ def _parsed_now(text: str, c: scan.Chunk, every_config: bool = False, servers: b
 def likely_parsed(src: Source, servers: bool = False) -> list[str]:
     """The blocks of a ``.tf`` file that loading its module parses (``--require-explicit``: ``servers``,
     also its servers), and its module calls: a worker may start on them before (see ``worker``)."""
-    chunks = scan.chunks(src.text) if src.kind == 'tf' else None
+    if src.kind != 'tf':
+        return []
+    chunks = scan.chunks(src.text)
+    if len(_SCANNED) > 16:
+        _SCANNED.clear()
+    _SCANNED[id(src.text)] = (src.text, chunks)  # (for _index: a 2 MB file is not split twice)
     return _within_limits(src.text, [c for c in chunks or () if _parsed_now(src.text, c, servers=servers)
                                      or c.type == 'module'])
+
+
+_SCANNED: dict[int, tuple[str, list[scan.Chunk] | None]] = {}  # id(text) -> text, its chunks
+
+
+def _chunks(text: str) -> list[scan.Chunk] | None:
+    """``scan.chunks(text)``, taken from ``likely_parsed`` when it split the same text."""
+    kept = _SCANNED.pop(id(text), None)
+    return kept[1] if kept is not None and kept[0] is text else scan.chunks(text)
 
 
 def _within_limits(text: str, chunks: list[scan.Chunk]) -> list[str]:
