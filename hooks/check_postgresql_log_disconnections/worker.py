@@ -283,7 +283,8 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
     from check_postgresql_log_disconnections import cache, hcl
 
     with contextlib.suppress(Exception):  # (python-hcl2 broken: each block then fails, and is parsed there)
-        hcl.parse('x = 1\n', '', column=2)  # imports python-hcl2, loads its parser (no block cache: column 2)
+        hcl.load_parser()  # imports python-hcl2 and loads its parser (kept in the cache: ``hcl_parser``)
+        hcl.parse('x = 1\n', '', column=2)  # the rest of it (column 2: not a block for the cache)
     cache.configure(False, lambda directory: True)  # entries are written after answering (``_store``)
     texts: dict[int, bytes] = {}
     hurried: list[int] = []
@@ -309,10 +310,12 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
             request = texts.pop(n)
             kind, payload = _answer(request)
             out = _HEAD.pack(kind, n, len(payload)) + payload
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # stopped only with the entry written
             while out:
                 out = out[os.write(wfd, out):]
             if kind == _BODY:
                 _store(request, payload)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _answer(request: bytes) -> tuple[int, bytes]:  # pragma: no cover (runs in the child)
@@ -331,12 +334,8 @@ def _answer(request: bytes) -> tuple[int, bytes]:  # pragma: no cover (runs in t
 
 def _store(request: bytes, payload: bytes) -> None:  # pragma: no cover (runs in the child)
     """The cache entry, written once the answer is sent (into the directory the request names, if any)."""
-    import signal
-
     from check_postgresql_log_disconnections import cache
 
     directory, _, raw = request.partition(b'\0')
     if directory:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # a whole entry or none, even if stopped
         cache.store(raw.decode('utf-8', 'surrogatepass'), payload, os.fsdecode(directory))
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
