@@ -64,6 +64,10 @@ def test_the_prefilter_words_are_the_types() -> None:
         assert rule.may_matter(f'resource "{t}" "x" {{}}')
 
 
+def test_every_configuration_type_ends_with_the_suffix_the_prefilter_searches_first() -> None:
+    assert all(t.endswith(rule.CONFIG_SUFFIX) for t in rule.CONFIG_TYPES)
+
+
 def test_each_server_has_its_configuration_type() -> None:
     assert rule.CONFIGURATION_FOR_SERVER == {
         'azurerm_postgresql_server': 'azurerm_postgresql_configuration',

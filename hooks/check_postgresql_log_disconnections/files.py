@@ -319,7 +319,7 @@ def write_atomically(path: str, data: bytes) -> None:
 def git_root(start: str) -> str | None:
     """The work tree holding ``start``, found without running git (remembered for the run: one
     ``stat`` a directory, however many files a directory holds)."""
-    if len(_ROOTS) > 4096:
+    if len(_ROOTS) > _REMEMBERED:
         _ROOTS.clear()
     d = os.path.abspath(start)
     below: list[str] = []
@@ -550,6 +550,7 @@ def file_inside(path: str, root: str, link: bool | None = None) -> bool:
     return _within(_realpath(os.path.dirname(path)), _realpath(root))  # (a name in a directory inside is inside)
 
 
+_REMEMBERED = 1 << 16  # directories remembered a run: every one of a large repository, yet bounded
 _REALPATHS: dict[str, str] = {}
 _ROOTS: dict[str, str | None] = {}  # directory -> git_root(directory)
 _WORK_TREES: dict[str, bool] = {}  # root -> is_work_tree(root)
@@ -569,7 +570,7 @@ def _realpath(path: str) -> str:
     component (a run over thousands of directories asks for each of them).
     """
     if path not in _REALPATHS:
-        if len(_REALPATHS) > 4096:
+        if len(_REALPATHS) > _REMEMBERED:
             _REALPATHS.clear()
         parent, name = os.path.split(path)
         if name and parent != path and name not in ('.', '..') and os.path.isabs(path):

@@ -21,6 +21,8 @@ CONFIG_TYPES = tuple(CONFIGURATION_FOR_SERVER.values())
 SERVER_TYPES = tuple(CONFIGURATION_FOR_SERVER)
 # A substring every type above contains.
 TYPE_STEM = 'azurerm_postgresql'
+# The end every configuration type shares: one search rules them all out (most files name none).
+CONFIG_SUFFIX = '_configuration'
 
 RULE_ID = '07f7134f-9f37-476e-8664-670c218e4702'
 RULE_NAME = 'PostgreSQL Log Disconnections Not Set'
@@ -89,9 +91,10 @@ def may_matter(text: str, *, servers: bool = False) -> bool:
     of reach of any textual filter.) A comment or an unrelated string that
     mentions a word only costs a parse: this is a pre-filter.
     """
-    for word in CONFIG_TYPES + SERVER_TYPES if servers else CONFIG_TYPES:
-        if word in text:
-            return True
+    if CONFIG_SUFFIX in text and any(word in text for word in CONFIG_TYPES):
+        return True
+    if servers and any(word in text for word in SERVER_TYPES):
+        return True
     if '\\' in text and ('\\u' in text or '\\U' in text):  # (one memchr in the common case)
         return True
     return PARAMETER in text.lower()
