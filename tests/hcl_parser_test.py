@@ -146,6 +146,21 @@ def test_a_damaged_or_foreign_parser_changes_no_verdict(tmp_path: Path, monkeypa
     assert hcl_parser._unpickle(cache.read_file(hcl_parser._FILE, hcl_parser._depends_on(lark.__version__)))
 
 
+class _Calls:
+    """Unpickled, would call one of python-hcl2's functions: only classes may be named."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return hcl2.api.parses, ('x = 1',)
+
+
+def test_no_function_of_lark_or_python_hcl2_is_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pickle.dumps(_Calls())
+    called: list[str] = []
+    monkeypatch.setattr(hcl2.api, 'parses', called.append)
+    assert hcl_parser._unpickle(data) is None
+    assert called == []
+
+
 def test_without_the_cache_python_hcl2s_own_parser(fresh: None) -> None:
     cache.configure(False, lambda directory: False)
     assert hcl_parser.load_parser() is hcl2.parser.parser()

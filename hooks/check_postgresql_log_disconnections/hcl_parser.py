@@ -149,8 +149,13 @@ _SAFE = {('functools', 'partial'), ('re', '_compile'), (__name__, '_re_module'),
 
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if module.partition('.')[0] in ('lark', 'hcl2') or (module, name) in _SAFE:
+        """Classes of lark and python-hcl2 (no functions), and the few callables a parser's pickle names."""
+        if (module, name) in _SAFE:
             return super().find_class(module, name)
+        if module.partition('.')[0] in ('lark', 'hcl2'):
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
         raise pickle.UnpicklingError(f'{module}.{name} is not part of a parser')
 
 
