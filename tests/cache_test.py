@@ -56,7 +56,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 def _no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(text: str, **kw: object) -> object:
         raise AssertionError('python-hcl2 was asked to parse')
-    monkeypatch.setattr(hcl_parser, 'parses', fail)
+    monkeypatch.setattr(hcl_parser, 'parses_to_tree', fail)
 
 
 def test_a_second_run_takes_the_blocks_from_the_cache(repo: Path, capsys: pytest.CaptureFixture[str],

@@ -53,7 +53,7 @@ def test_python_hcl2_failing_is_a_parse_error(monkeypatch: pytest.MonkeyPatch, r
     def failing(text: str) -> object:
         raise raised
 
-    monkeypatch.setattr(hcl_parser, 'parses', failing)
+    monkeypatch.setattr(hcl_parser, 'parses_to_tree', failing)
     with pytest.raises(hcl.ParseError) as e:
         hcl.parse('x = 1\n', 'x.tf', line=3)
     assert (e.value.reason, e.value.line) == (reason, 3)

@@ -1,11 +1,17 @@
 """The python-hcl2 adapter: with ``hcl_parser.py``, the only module that imports ``hcl2`` or ``lark``.
 
-``parse(text, path)`` turns HCL text into ``syntax`` nodes with positions taken
-from python-hcl2's rule tree (``hcl2.parses``: each rule's private ``_meta``).
-Every way python-hcl2 can fail becomes one ``ParseError`` with a line and
-column, so callers never see a lark exception or a ``RecursionError``. A
-failure of our own conversion is not a ``ParseError``: it propagates, and the
-pipeline reports it as an internal error (a bug of ours, not of the input).
+``parse(text, path)`` turns HCL text into ``syntax`` nodes. It converts the
+parse tree lark builds with python-hcl2's grammar (``hcl_parser.parses_to_tree``),
+not python-hcl2's rule objects (``hcl2.parses``): building those costs a third
+of a parse and adds nothing the conversion needs. The few things python-hcl2's
+transformer decides on its way (which object keys are names, operators with a
+newline merged in, unterminated template directives) are decided here the same
+way. Positions come from the tokens: a node spans its first token's start to
+its last token's end. Every way python-hcl2 can fail becomes one
+``ParseError`` with a line and column, so callers never see a lark exception or
+a ``RecursionError``. A failure of our own conversion is not a ``ParseError``:
+it propagates, and the pipeline reports it as an internal error (a bug of
+ours, not of the input).
 """
 from __future__ import annotations
 
@@ -20,7 +26,6 @@ from check_postgresql_log_disconnections.values import number
 if TYPE_CHECKING:
     from lark import Lark
     from lark.exceptions import UnexpectedInput
-    from lark.tree import Meta
 
 
 class ParseError(Exception):
@@ -43,24 +48,26 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
         if body is not None:
             return body
     # imported here: python-hcl2 and lark cost ~0.15 s, paid only when something is parsed
-    from lark.exceptions import UnexpectedInput, VisitError
+    from lark.exceptions import UnexpectedInput
 
     from check_postgresql_log_disconnections import hcl_parser
 
     try:
-        tree = hcl_parser.parses(text)
+        tree = hcl_parser.parses_to_tree(text)
     except UnexpectedInput as e:
         raise ParseError(_describe(e), line + e.line - 1, e.column) from None
-    except (RecursionError, VisitError) as e:
-        if isinstance(e, VisitError) and not isinstance(e.orig_exc, RecursionError):
-            raise ParseError(f'python-hcl2 failed: {e.orig_exc}', line) from None
+    except RecursionError:
         raise ParseError('expression too deeply nested', line) from None
     except (ValueError, RuntimeError, AttributeError, IndexError, KeyError, TypeError) as e:
         raise ParseError(f'python-hcl2 failed: {type(e).__name__}: {e}', line) from None
+    if '%{' in text:  # python-hcl2's transformer refuses a directive left open: so does its adapter
+        problem = _unterminated_directive(tree)
+        if problem:
+            raise ParseError(f'python-hcl2 failed: {problem}', line)
     # Our own conversion is outside that net: a bug of ours is an internal error, not python-hcl2's.
     try:
         body = _Convert(path, line - 1, column - 1, offset).body(tree.children[0])
-    except RecursionError:  # a tree python-hcl2 could build but too deep to walk: the input's limit
+    except RecursionError:  # a tree lark could build but too deep to walk: the input's limit
         raise ParseError('expression too deeply nested', line) from None
     if column == 1:
         cache.put(text, body, line, offset)
@@ -150,8 +157,55 @@ def heredoc_value(token: str) -> str:
     return ''.join(x.replace('\r\n', '\n') for x in body)
 
 
+def _edge(node: Any, last: bool) -> Any:
+    """The first (``last``: the last) token under ``node``; without recursion (trees can be deep)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if not hasattr(n, 'children'):  # a token
+            if n is not None:
+                return n
+        else:
+            stack.extend(n.children if last else reversed(n.children))
+    raise ValueError(f'no token under {node!r}')
+
+
+_SIMPLE_KEYS = ('identifier', 'string', 'int_lit', 'float_lit', 'literal_value')
+_DIRECTIVES = {'template_if_start': 'if', 'template_else': 'else', 'template_endif': 'endif',
+               'template_for_start': 'for', 'template_endfor': 'endfor'}
+
+
+def _unterminated_directive(tree: Any) -> str:
+    """python-hcl2's complaint about the first string (inner first) whose ``%{if}``/``%{for}`` is never closed; ''.
+
+    Its transformer nests each string's directives and fails on one left open;
+    the raw tree has them flat, so the same nesting is followed here.
+    """
+    stack: list[tuple[Any, bool]] = [(tree, False)]
+    while stack:  # left to right, children before their parent, as python-hcl2 transforms
+        node, visited = stack.pop()
+        if not visited:
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.children) if hasattr(c, 'children'))
+            continue
+        if node.data != 'string':
+            continue
+        open_: list[str] = []  # 'if', 'else' (an if past its else), 'for'
+        for part in node.children:
+            kind = _DIRECTIVES.get(getattr(part.children[0], 'data', ''), '') if hasattr(part, 'children') else ''
+            if kind in ('if', 'for'):
+                open_.append(kind)
+            elif open_ and (open_[-1], kind) in (('if', 'endif'), ('else', 'endif'), ('for', 'endfor')):
+                open_.pop()
+            elif open_ and (open_[-1], kind) == ('if', 'else'):
+                open_[-1] = 'else'
+        if open_:
+            return f'Unterminated template {"for" if open_[-1] == "for" else "if"} directive'
+    return ''
+
+
 class _Convert:
-    """Rule tree -> ``syntax`` nodes. Dispatches on ``lark_name()``."""
+    """lark's parse tree (python-hcl2's grammar) -> ``syntax`` nodes. Dispatches on the rule name."""
 
     def __init__(self, path: str, line_delta: int, column_delta: int, offset: int) -> None:
         self.path = path
@@ -159,73 +213,72 @@ class _Convert:
         self.column_delta = column_delta  # applies to the first line only
         self.offset = offset
 
-    def span(self, rule: Any) -> s.Span:
-        m: Meta = rule._meta
+    def span(self, node: Any) -> s.Span:
+        first, last = _edge(node, False), _edge(node, True)
         d = self.line_delta
-        col = m.column + (self.column_delta if m.line == 1 else 0)
-        end_col = m.end_column + (self.column_delta if m.end_line == 1 else 0)
-        return s.Span(self.path, m.line + d, col, m.end_line + d, end_col,
-                      m.start_pos + self.offset, m.end_pos + self.offset)
+        col = first.column + (self.column_delta if first.line == 1 else 0)
+        end_col = last.end_column + (self.column_delta if last.end_line == 1 else 0)
+        return s.Span(self.path, first.line + d, col, last.end_line + d, end_col,
+                      first.start_pos + self.offset, last.end_pos + self.offset)
 
     @staticmethod
-    def rules(rule: Any) -> list[Any]:
-        """Child rules, without tokens, placeholders, newlines and comments."""
-        return [c for c in rule.children
-                if c is not None and hasattr(c, 'children') and c.lark_name() != 'new_line_or_comment']
+    def rules(node: Any) -> list[Any]:
+        """Child rules, without tokens, newlines and comments."""
+        return [c for c in node.children if hasattr(c, 'children') and c.data != 'new_line_or_comment']
 
     @staticmethod
-    def tokens(rule: Any) -> list[Any]:
-        return [c for c in rule.children if c is not None and not hasattr(c, 'children')]
+    def tokens(node: Any) -> list[Any]:
+        return [c for c in node.children if c is not None and not hasattr(c, 'children')]
 
-    def name_of(self, rule: Any) -> str:
+    def name_of(self, node: Any) -> str:
         """Identifier, keyword or literal used as a name; string labels unquoted."""
-        if rule.lark_name() == 'string':
-            lit = self.string(rule)
+        if node.data == 'string':
+            lit = self.string(node)
             return lit.value if isinstance(lit, s.Lit) and isinstance(lit.value, str) else ''
-        return str(self.tokens(rule)[0].value)
+        return str(self.tokens(node)[0])
 
-    def body(self, rule: Any) -> s.Body:
+    def body(self, node: Any) -> s.Body:
         attrs: list[s.Attribute] = []
         blocks: list[s.Block] = []
-        for c in self.rules(rule):
-            if c.lark_name() == 'attribute':
+        for c in self.rules(node):
+            if c.data == 'attribute':
                 attrs.append(self.attribute(c))
-            elif c.lark_name() == 'block':
+            elif c.data == 'block':
                 blocks.append(self.block(c))
         return s.Body(tuple(attrs), tuple(blocks))
 
-    def attribute(self, rule: Any) -> s.Attribute:
-        name_rule, expr_rule = self.rules(rule)
-        return s.Attribute(self.name_of(name_rule), self.expr(expr_rule), self.span(rule))
+    def attribute(self, node: Any) -> s.Attribute:
+        name_rule, expr_rule = self.rules(node)
+        return s.Attribute(self.name_of(name_rule), self.expr(expr_rule), self.span(node))
 
-    def block(self, rule: Any) -> s.Block:
-        parts = self.rules(rule)
+    def block(self, node: Any) -> s.Block:
+        parts = self.rules(node)
         inner = self.body(parts[-1])
         names = [self.name_of(p) for p in parts[:-1]]
-        return s.Block(names[0], tuple(names[1:]), inner.attributes, inner.blocks, self.span(rule))
+        return s.Block(names[0], tuple(names[1:]), inner.attributes, inner.blocks, self.span(node))
 
-    def expr(self, rule: Any) -> s.Expr:
-        kind = rule.lark_name()
-        sp = self.span(rule)
-        kids = self.rules(rule)
-        if kind == 'expr_term':
+    def expr(self, node: Any) -> s.Expr:
+        kind = node.data
+        sp = self.span(node)
+        kids = self.rules(node)
+        if kind == 'expr_term':  # a term, or `( expression )`
             if len(kids) == 1:
                 return self.expr(kids[0])
             return s.Unsupported('empty expression', sp)  # pragma: no cover
         if kind == 'string':
-            return self.string(rule)
+            return self.string(node)
         if kind == 'identifier':
-            return s.Ref(str(self.tokens(rule)[0].value), sp)
+            return s.Ref(str(self.tokens(node)[0]), sp)
         if kind in ('for_tuple_expr', 'for_object_expr'):
-            return self.for_expr(rule, kind == 'for_object_expr', sp)
+            return self.for_expr(node, kind == 'for_object_expr', sp)
         part = _PARTS.get(kind)
         if part is None:
             return s.Unsupported(kind, sp)
-        return part(self, rule, kind, kids, sp)
+        return part(self, node, kind, kids, sp)
 
-    def literal(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+    def literal(self, node: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
         """A number, ``true``/``false``/``null``, or a heredoc."""
-        token = str(self.tokens(rule)[0].value)
+        token = str(self.tokens(node)[0])
         if kind in ('int_lit', 'float_lit'):
             n = number(token)
             return s.Unsupported(f'number {token[:20]} too large', sp) if n is None else s.Lit(n, sp)
@@ -239,7 +292,7 @@ class _Convert:
             return s.Unsupported('heredoc with interpolation', sp)
         return s.Lit(heredoc_value(token), sp)
 
-    def access(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+    def access(self, node: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
         """``a.b``, ``a[i]``, ``a.*.b`` / ``a[*].b``."""
         obj, part = kids
         if kind == 'get_attr_expr_term':
@@ -248,24 +301,24 @@ class _Convert:
             return s.Index(self.expr(obj), self.index(part), sp)
         rest: list[tuple[str, s.Expr | str]] = []
         for step in self.rules(part):
-            if step.lark_name() == 'get_attr':
+            if step.data == 'get_attr':
                 rest.append(('attr', self.name_of(self.rules(step)[0])))
             else:
                 rest.append(('index', self.index(step)))
         return s.Splat(self.expr(obj), tuple(rest), sp)
 
-    def call(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
-        idents = [k for k in kids if k.lark_name() == 'identifier']
+    def call(self, node: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+        idents = [k for k in kids if k.data == 'identifier']
         name = '::'.join(self.name_of(i) for i in idents)
-        args_rule = [k for k in kids if k.lark_name() == 'arguments']
+        args_rule = [k for k in kids if k.data == 'arguments']
         args: tuple[s.Expr, ...] = ()
         expand = False
         if args_rule:
             args = tuple(self.expr(a) for a in self.rules(args_rule[0]))
-            expand = any(t.lark_name() == 'ELLIPSIS' for t in self.tokens(args_rule[0]))
+            expand = any(t.type == 'ELLIPSIS' for t in self.tokens(args_rule[0]))
         return s.Call(name, args, expand, sp)
 
-    def operation(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+    def operation(self, node: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
         """``c ? t : o``, ``a op b``, ``-a`` / ``!a``."""
         if kind == 'conditional':
             c, t, o = kids
@@ -273,14 +326,16 @@ class _Convert:
         if kind == 'binary_op':
             left, term = kids[0], kids[1]
             op_rule, right = self.rules(term)
-            return s.BinOp(str(self.tokens(op_rule)[0].value), self.expr(left), self.expr(right), sp)
-        op, operand = str(self.tokens(rule)[0].value), self.expr(kids[0])
+            # python-hcl2's lexer merges a newline before an operator into the operator's token
+            op = str(self.tokens(op_rule)[0]).lstrip('\n \t')
+            return s.BinOp(op, self.expr(left), self.expr(right), sp)
+        op, operand = str(self.tokens(node)[0]), self.expr(kids[0])
         if op == '-' and isinstance(operand, s.Lit) and isinstance(operand.value, (int, float)) \
                 and not isinstance(operand.value, bool):
             return s.Lit(-operand.value, sp)  # `-1` is a literal: --fix may rewrite it
         return s.UnOp(op, operand, sp)
 
-    def collection(self, rule: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
+    def collection(self, node: Any, kind: str, kids: list[Any], sp: s.Span) -> s.Expr:
         if kind == 'tuple':
             return s.TupleExpr(tuple(self.expr(k) for k in kids), sp)
         items = []
@@ -289,55 +344,53 @@ class _Convert:
             items.append((self.object_key(key_rule), self.expr(value_rule)))
         return s.ObjectExpr(tuple(items), sp)
 
-    def index(self, rule: Any) -> s.Expr:
-        if rule.lark_name() == 'short_index':
-            tok = self.tokens(rule)[-1]
-            return s.Lit(int(str(tok.value)), self.span(rule))
-        return self.expr(self.rules(rule)[0])
+    def index(self, node: Any) -> s.Expr:
+        if node.data == 'short_index':
+            return s.Lit(int(str(self.tokens(node)[-1])), self.span(node))
+        return self.expr(self.rules(node)[0])
 
-    def object_key(self, rule: Any) -> s.Expr:
-        inner = self.rules(rule)
-        if rule.lark_name() == 'object_elem_key_expr':
-            return self.expr(inner[0])
-        if not inner:  # a keyword used as a key: `in = 1`
-            return s.Lit(str(self.tokens(rule)[0].value), self.span(rule))
-        first = inner[0]
-        if first.lark_name() == 'identifier':
-            return s.Lit(self.name_of(first), self.span(first))
-        if first.lark_name() == 'keyword':
-            return s.Lit(str(self.tokens(first)[0].value), self.span(first))
-        return self.expr(first)
+    def object_key(self, node: Any) -> s.Expr:
+        """A bare name (identifier, keyword, ``true``...) is the string key; anything else an expression."""
+        key = self.rules(node)[0]
+        if key.data == 'keyword':
+            return s.Lit(str(self.tokens(key)[0]), self.span(key))
+        inner = self.rules(key)
+        if key.data != 'expr_term' or len(inner) != 1 or inner[0].data not in _SIMPLE_KEYS:
+            return self.expr(key)  # `(expr)`, `a.b`, `f(x)`...
+        if inner[0].data in ('identifier', 'literal_value'):
+            return s.Lit(str(self.tokens(inner[0])[0]), self.span(inner[0]))
+        return self.expr(inner[0])
 
-    def for_expr(self, rule: Any, is_object: bool, sp: s.Span) -> s.Expr:
-        kids = self.rules(rule)
+    def for_expr(self, node: Any, is_object: bool, sp: s.Span) -> s.Expr:
+        kids = self.rules(node)
         intro, rest = kids[0], kids[1:]
         intro_kids = self.rules(intro)
-        names = [self.name_of(k) for k in intro_kids if k.lark_name() == 'identifier']
+        names = [self.name_of(k) for k in intro_kids if k.data == 'identifier']
         collection = self.expr(intro_kids[-1])
         cond = None
-        if rest and rest[-1].lark_name() == 'for_cond':
+        if rest and rest[-1].data == 'for_cond':
             cond = self.expr(self.rules(rest[-1])[0])
             rest = rest[:-1]
-        grouping = any(t.lark_name() == 'ELLIPSIS' for t in self.tokens(rule))
+        grouping = any(t.type == 'ELLIPSIS' for t in self.tokens(node))
         key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
         if is_object:
             return s.ForExpr(key_var, value_var, collection, self.expr(rest[0]), self.expr(rest[1]),
                              cond, grouping, sp)
         return s.ForExpr(key_var, value_var, collection, None, self.expr(rest[0]), cond, False, sp)
 
-    def string(self, rule: Any) -> s.Expr:
-        sp = self.span(rule)
+    def string(self, node: Any) -> s.Expr:
+        sp = self.span(node)
         parts: list[str | s.Expr] = []
-        for part in self.rules(rule):
+        for part in self.rules(node):
             inner = part.children[0]
             if not hasattr(inner, 'children'):  # STRING_CHARS and escaped ${ / %{
-                raw = str(inner.value)
+                raw = str(inner)
                 if '\n' in raw:  # python-hcl2 takes it; Terraform says "Invalid multi-line string"
                     line = self.span(part).line + raw[:raw.index('\n')].count('\n')
                     raise ParseError('invalid multi-line string: a quoted string cannot span lines', line,
                                      self.span(part).column)
                 parts.append(_unescape(raw))
-            elif inner.lark_name() == 'interpolation':
+            elif inner.data == 'interpolation':
                 parts.append(self.expr(self.rules(inner)[0]))
             else:
                 return s.Unsupported('template directive', sp)

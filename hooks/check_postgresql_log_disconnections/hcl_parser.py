@@ -33,8 +33,7 @@ from check_postgresql_log_disconnections import cache
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from hcl2.rules.base import StartRule
-    from lark import Lark
+    from lark import Lark, Tree
 
 _FILE = 'python-hcl2-parser.pickle'
 _FORMAT = b'pgld-parser 1'
@@ -69,12 +68,10 @@ def _load() -> Lark:
     return parser
 
 
-def parses(text: str) -> StartRule:
-    """``hcl2.parses(text)``, with the parser from ``load_parser``."""
-    from hcl2.transformer import RuleTransformer
-
+def parses_to_tree(text: str) -> Tree:
+    """``hcl2.parses_to_tree(text)`` (lark's tree, python-hcl2's grammar), with the parser from ``load_parser``."""
     # as hcl2.api.parses_to_tree: lark cannot match "newline or end of file" (lark issue #237)
-    return RuleTransformer().transform(load_parser().parse(text + '\n'))
+    return load_parser().parse(text + '\n')
 
 
 def _depends_on(lark_version: str) -> bytes:
