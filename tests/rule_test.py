@@ -93,6 +93,10 @@ def test_each_server_has_its_configuration_type() -> None:
                  id='a comment after the literal'),
     pytest.param('resource "t" "x" {\n  /*\n  name = "a"\n  */\n  value = "off"\n}\n', False, id='block comment'),
     pytest.param('resource "t" "x" {\n  name = "a"\n  name = "log_disconnections"\n}\n', False, id='two names'),
+    pytest.param('resource "t" "x" {\n  name        = "log_checkpoints"\n'
+                 '  server_name = azurerm_postgresql_server.s.name\n  value       = "off"\n}\n', True,
+                 id='a reference to a server name'),
+    pytest.param('resource "t" "x" {\n  name = "a"\n  value = name\n}\n', False, id='the word again'),
 ])
 def test_sets_another_parameter(block: str, expected: bool) -> None:
     assert rule.sets_another_parameter(block) is expected

@@ -105,9 +105,10 @@ def sets_another_parameter(block: str) -> bool:
 
     Its ``name`` must be a plain literal (letters, digits, ``_ . -``: no escape,
     no template) alone on its line, other than ``PARAMETER`` in any case; and it
-    must be the block's only ``name``: the word occurs once, and the block
-    holds no nested block, object, template (one ``{``, one ``}``), heredoc or
-    ``/*`` comment in which another could hide. Every instance of such a block
+    must be the block's only ``name``: the word occurs once (not counting
+    ``x.name``, a reference: ``server_name = azurerm_postgresql_server.this.name``),
+    and the block holds no nested block, object, template (one ``{``, one
+    ``}``), heredoc or ``/*`` comment in which another could hide. Every instance of such a block
     configures that other parameter, which neither the rule nor
     ``--require-explicit`` looks at. Anything else is parsed.
     """
@@ -115,7 +116,7 @@ def sets_another_parameter(block: str) -> bool:
         return False
     import re
 
-    if len(re.findall(r'\bname\b', block)) != 1:
+    if len(re.findall(r'(?<!\.)\bname\b', block)) != 1:
         return False
     m = re.search(r'^[ \t]*name[ \t]*=[ \t]*"([A-Za-z0-9_.-]*)"[ \t]*\r?$', block, re.MULTILINE)
     return m is not None and m.group(1).lower() != PARAMETER
