@@ -105,6 +105,10 @@ HCL_CASES = (
          {'main.tf': resource('<<EOT\n${"on"}\nEOT')},
          ['main.tf:3: unverified: azurerm_postgresql_configuration.c: value cannot be determined: '
           'heredoc with interpolation is not evaluated']),
+    case('comment_before_operator',  # Terraform reads `a # c` NEWLINE `+ b` in parentheses as `a + b`
+         {'main.tf': resource('(1 # one\n  + 1) == 2 ? "on" : "off"')},
+         ['main.tf:3: compliant: azurerm_postgresql_configuration.c: log_disconnections is "on" '
+          '(value from main.tf:4)']),
     case('number_float',
          {'main.tf': resource('1.5')},
          ['main.tf:3: noncompliant: azurerm_postgresql_configuration.c: log_disconnections is 1.5 '

@@ -326,8 +326,10 @@ class _Convert:
         if kind == 'binary_op':
             left, term = kids[0], kids[1]
             op_rule, right = self.rules(term)
-            # python-hcl2's lexer merges a newline before an operator into the operator's token
-            op = str(self.tokens(op_rule)[0]).lstrip('\n \t')
+            # python-hcl2's lexer merges the newline (or comment) before an operator into the operator's
+            # token; its position stays the operator's own
+            tok = self.tokens(op_rule)[0]
+            op = str(tok)[len(tok) - (tok.end_pos - tok.start_pos):]
             return s.BinOp(op, self.expr(left), self.expr(right), sp)
         op, operand = str(self.tokens(node)[0]), self.expr(kids[0])
         if op == '-' and isinstance(operand, s.Lit) and isinstance(operand.value, (int, float)) \
