@@ -59,6 +59,28 @@ def test_python_hcl2_failing_is_a_parse_error(monkeypatch: pytest.MonkeyPatch, r
     assert (e.value.reason, e.value.line) == (reason, 3)
 
 
+@pytest.mark.parametrize(('text', 'reason'), (
+    ('x = "%{ if a }on"\n', 'python-hcl2 failed: Unterminated template if directive'),
+    ('x = "%{ if a }on%{ else }off"\n', 'python-hcl2 failed: Unterminated template if directive'),
+    ('x = "%{ for a in b }${a}"\n', 'python-hcl2 failed: Unterminated template for directive'),
+    ('x = "%{ if a }%{ for b in c }%{ endif }"\n', 'python-hcl2 failed: Unterminated template for directive'),
+    ('x = "${"%{ if a }"}%{ for b in c }%{ endfor }"\n', 'python-hcl2 failed: Unterminated template if directive'),
+))
+def test_an_unterminated_directive_is_a_parse_error(text: str, reason: str) -> None:
+    with pytest.raises(hcl.ParseError) as e:
+        hcl.parse(text, 'x.tf', line=3)
+    assert (e.value.reason, e.value.line) == (reason, 3)
+
+
+@pytest.mark.parametrize('text', (
+    'x = "%{ if a }on%{ else }off%{ endif }"\n',
+    'x = "%{ for a in b }%{ if a }${a}%{ endif }%{ endfor }"\n',
+    'x = "%{ endfor }%{ else }"\n',  # python-hcl2 leaves a stray closing directive alone
+))
+def test_a_directive_is_unsupported(text: str) -> None:
+    assert hcl.parse(text, 'x.tf').attributes[0].expr.what == 'template directive'  # type: ignore[union-attr]
+
+
 def test_a_tree_too_deep_to_walk_is_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
     def deep(self: object, rule: object) -> object:
         raise RecursionError

@@ -160,14 +160,11 @@ def heredoc_value(token: str) -> str:
 def _edge(node: Any, last: bool) -> Any:
     """The first (``last``: the last) token under ``node``; without recursion (trees can be deep)."""
     stack = [node]
-    while stack:
-        n = stack.pop()
-        if not hasattr(n, 'children'):  # a token
-            if n is not None:
-                return n
-        else:
-            stack.extend(n.children if last else reversed(n.children))
-    raise ValueError(f'no token under {node!r}')
+    while True:
+        n = stack.pop()  # (every node converted holds a token)
+        if not hasattr(n, 'children'):
+            return n
+        stack.extend(n.children if last else reversed(n.children))
 
 
 _SIMPLE_KEYS = ('identifier', 'string', 'int_lit', 'float_lit', 'literal_value')
