@@ -33,7 +33,8 @@ from check_postgresql_log_disconnections import cache
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from lark import Lark, Tree
+    from lark import Lark
+    from lark.tree import ParseTree
 
 _FILE = 'python-hcl2-parser.pickle'
 _FORMAT = b'pgld-parser 1'
@@ -68,7 +69,7 @@ def _load() -> Lark:
     return parser
 
 
-def parses_to_tree(text: str) -> Tree:
+def parses_to_tree(text: str) -> ParseTree:
     """``hcl2.parses_to_tree(text)`` (lark's tree, python-hcl2's grammar), with the parser from ``load_parser``."""
     # as hcl2.api.parses_to_tree: lark cannot match "newline or end of file" (lark issue #237)
     return load_parser().parse(text + '\n')
