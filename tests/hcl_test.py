@@ -141,3 +141,33 @@ HCL_CASES = (
 @pytest.mark.parametrize(('sources', 'want', 'kw'), HCL_CASES)
 def test_hcl(sources: dict[str, str], want: list[str], kw: dict[str, object]) -> None:
     assert findings(sources, **kw) == want  # type: ignore[arg-type]
+
+
+POSITION_TEXTS = (
+    CONFIG,
+    'locals {\n  a = var.on ? "on" : "off"  # why\n  b = [for k, v in var.m : upper(v) if k != "x"]\n'
+    '  c = { for s in var.l : s.name => s... }\n  d = var.list[*].id\n  e = aws.x.*.y[0]\n}\n',
+    'a = <<EOT\noff\nEOT\nb = <<-EOT\n    on\n  EOT\nc = "pre-${var.x}-%{ if var.y }on%{ endif }"\n',
+    'a = (1\n  + 2 # two\n  * 3)\nb = !true\nc = -1.5e3\nd = { (local.k) = 1, "s" = 2, in = 3, true = 4 }\n',
+    '/* block */ a = merge(var.a, { "k" = [1, 2, 3] }, local.x...)\n// line\nb = local.m["k"][0].z\n',
+    'module "m" {\n  source = "./x"\n  dynamic "d" {\n    for_each = var.s\n    content { v = d.value }\n  }\n}\n',
+)
+
+
+@pytest.mark.parametrize('text', POSITION_TEXTS)
+def test_a_span_is_its_first_to_last_token_as_lark_propagates_it(text: str) -> None:
+    """``_Convert.span`` reads the tokens; lark's own position propagation must agree on every node."""
+    import hcl2
+
+    tree = hcl2.parses_to_tree(text)  # python-hcl2's own parser: positions propagated into every node
+    convert = hcl._Convert('x.tf', 0, 0, 0)
+    checked = 0
+    for node in tree.iter_subtrees():
+        m = node.meta
+        if m.empty:
+            continue
+        sp = convert.span(node)
+        assert (sp.line, sp.column, sp.end_line, sp.end_column, sp.start, sp.end) == (
+            m.line, m.column, m.end_line, m.end_column, m.start_pos, m.end_pos), node
+        checked += 1
+    assert checked > 10
