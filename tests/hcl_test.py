@@ -171,3 +171,19 @@ def test_a_span_is_its_first_to_last_token_as_lark_propagates_it(text: str) -> N
             m.line, m.column, m.end_line, m.end_column, m.start_pos, m.end_pos), node
         checked += 1
     assert checked > 10
+
+
+def test_the_trees_converted_carry_no_positions_and_convert_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """lark copies positions into every node only for python-hcl2's own parser; hcl.py's trees skip that."""
+    import hcl2
+
+    assert not hcl2.parses_to_tree(CONFIG).children[0].meta.empty  # python-hcl2's parser is left as it was
+    assert all(t.meta.empty for t in hcl_parser.parses_to_tree(CONFIG).iter_subtrees())
+    fast = [hcl.parse(text, 'x.tf', line=3, offset=9) for text in POSITION_TEXTS]
+    monkeypatch.setattr(hcl_parser._State, 'tree_parser', hcl2.parser.parser())
+    assert [hcl.parse(text, 'x.tf', line=3, offset=9) for text in POSITION_TEXTS] == fast
+
+
+def test_a_lark_laid_out_otherwise_keeps_its_positions() -> None:
+    other = object()
+    assert hcl_parser._without_positions(other) is other  # type: ignore[arg-type]

@@ -42,12 +42,14 @@ _FORMAT = b'pgld-parser 1'
 
 class _State:
     parser: Lark | None = None
+    tree_parser: Lark | None = None  # the same, its trees without positions (``parses_to_tree``)
 
 
 def load_parser() -> Lark:
     """python-hcl2's Lark parser, from the user cache when it holds a good copy (once a process)."""
     if _State.parser is None:
         _State.parser = _load()
+        _State.tree_parser = _without_positions(_State.parser)
     return _State.parser
 
 
@@ -70,9 +72,39 @@ def _load() -> Lark:
 
 
 def parses_to_tree(text: str) -> ParseTree:
-    """``hcl2.parses_to_tree(text)`` (lark's tree, python-hcl2's grammar), with the parser from ``load_parser``."""
+    """``hcl2.parses_to_tree(text)`` (lark's tree, python-hcl2's grammar), its nodes without positions.
+
+    ``hcl.py`` reads positions from the tokens, which keep theirs. lark's
+    copying of them into every node (``propagate_positions``) was 60% of a parse.
+    """
+    load_parser()
+    assert _State.tree_parser is not None  # made with the parser
     # as hcl2.api.parses_to_tree: lark cannot match "newline or end of file" (lark issue #237)
-    return load_parser().parse(text + '\n')
+    return _State.tree_parser.parse(text + '\n')
+
+
+def _without_positions(parser: Lark) -> Lark:
+    """A copy of ``parser`` (python-hcl2's may be shared) whose tree builders do not propagate positions.
+
+    lark wraps each rule's tree builder in ``PropagatePositions``, outermost
+    (``ParseTreeBuilder``): the copy calls what it wraps. A lark laid out
+    otherwise gets ``parser`` itself: slower, the same trees and tokens.
+    """
+    import copy
+
+    from lark.parse_tree_builder import PropagatePositions
+
+    try:
+        frontend = copy.copy(parser.parser)
+        lalr = frontend.parser = copy.copy(frontend.parser)
+        table = lalr.parser = copy.copy(lalr.parser)
+        table.callbacks = {rule: f.node_builder if isinstance(f, PropagatePositions) else f
+                           for rule, f in table.callbacks.items()}
+    except AttributeError:
+        return parser
+    fast = copy.copy(parser)
+    fast.parser = frontend
+    return fast
 
 
 def _depends_on(lark_version: str) -> bytes:
