@@ -141,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
 
     parser.add_argument('--version', action='version', version=f'%(prog)s {about.version()}')
     parser.add_argument('--no-cache', action='store_true',
-                        help='do not read or write parsed blocks in the user cache directory (see README, Speed)')
+                        help="do not read or write parsed blocks (or python-hcl2's parser) in the user cache directory "
+                             '(see README, Speed)')
     parser.add_argument(PRE_COMMIT, action='store_true',
                         help='first, as the pre-commit manifest passes it: after the options, every item ending '
                              'in .tf, .tofu, .tfvars or .tfvars.json is a file name, whatever it looks like')
