@@ -213,3 +213,19 @@ def test_a_file_swapped_for_a_link_after_its_lstat_is_not_followed(tmp_path: Pat
     got = files.read(str(path), str(tmp_path / 'repo'), str(tmp_path / 'repo'), before)
     assert (type(got).__name__, got.path, getattr(got, 'reason', None)) == (
         'RunError', 'main.tf', 'Too many levels of symbolic links')
+
+
+@pytest.mark.parametrize('path', (
+    'real/pg', 'link/pg', 'link', 'chain', 'up/real', 'real/missing/x', 'loop', 'loop/x', 'real/../link/pg', '.',
+    'chain/../x',
+))
+def test_realpath_is_os_path_realpath(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    (tmp_path / 'real' / 'pg').mkdir(parents=True)
+    (tmp_path / 'link').symlink_to('real')
+    (tmp_path / 'chain').symlink_to('link/pg')
+    (tmp_path / 'up').symlink_to('real/..')
+    (tmp_path / 'loop').symlink_to('loop')
+    monkeypatch.chdir(tmp_path)
+    files.forget_paths()
+    for p in (path, str(tmp_path / path)):
+        assert files.realpath(p) == os.path.realpath(os.path.abspath(p))

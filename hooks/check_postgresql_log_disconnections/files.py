@@ -563,6 +563,12 @@ def forget_paths() -> None:
     _WORK_TREES.clear()
 
 
+def realpath(path: str) -> str:
+    """``os.path.realpath(os.path.abspath(path))`` (``..`` taken lexically first, as the module
+    paths this is asked about are), each directory's remembered for the run (see ``_realpath``)."""
+    return _realpath(absolute(path))
+
+
 def _realpath(path: str) -> str:
     """``os.path.realpath`` of a normalized absolute path, remembered for the run.
 

@@ -110,14 +110,14 @@ class _Loader:
         if self.git_root is None or self.tracked is not None:
             return
         self.tracked_names = files.tracked(self.git_root)  # GitError: never guess (fail closed)
-        self.tracked = set(files.under(os.path.realpath(self.git_root), self.tracked_names))
+        self.tracked = set(files.under(files.realpath(self.git_root), self.tracked_names))
 
     def dir_files(self, directory: str) -> list[str]:
         """The files that feed a directory's verdict: tracked ones in git, all of them outside."""
         paths = self._paths(directory)
         self.track()
         if self.tracked is not None and not _installed_dir(directory):
-            real = os.path.realpath(directory)  # (git names real paths: see files.tracked)
+            real = files.realpath(directory)  # (git names real paths: see files.tracked)
             paths = [p for p in paths if os.path.join(real, os.path.basename(p)) in self.tracked or p in self.passed]
         return files.for_tool(sorted(paths), self.tool)
 
@@ -158,7 +158,7 @@ class _Loader:
         """How to expand the root module in directory ``root``: local modules, their outputs, installed modules."""
         from check_postgresql_log_disconnections.instances import Tree
 
-        return Tree(inputs, self.child, notes, load_any=self.any_module,
+        return Tree(inputs, self.child, notes, identity=files.realpath, load_any=self.any_module,
                     installed=lambda key, source: self.installed(root, key, source))
 
     def call_matters(self, directory: str) -> bool:
@@ -281,14 +281,14 @@ def _called(state: _Loader, dirs: list[str]) -> dict[str, str]:
     from check_postgresql_log_disconnections import modules
 
     state.track()  # (done already: one git call a run)
-    wanted = {os.path.realpath(d): d for d in dirs}
+    wanted = {files.realpath(d): d for d in dirs}
     out: dict[str, str] = {}
     for path in files.all_terraform(state.boundary, state.tracked_names):
         src = state.sources.get(path) or files.read(path)
         if not isinstance(src, files.Source) or 'source' not in src.text:
             continue
         for source, line in modules.local_calls(src.text):
-            target = wanted.get(os.path.realpath(_join(os.path.dirname(path), source)))
+            target = wanted.get(files.realpath(_join(os.path.dirname(path), source)))
             if target is not None and target != os.path.dirname(path):
                 out.setdefault(target, f'{src.path}:{line}')
     return out
