@@ -5,6 +5,8 @@ Each test has an empty cache directory of its own (``conftest.py``).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,43 @@ def test_a_second_run_takes_the_blocks_from_the_cache(repo: Path, capsys: pytest
     assert len(_entries()) == 2  # the configuration and the variable
     _no_parser(monkeypatch)
     assert _run(capsys) == (1, FINDING)
+
+
+# What a run over unchanged files must not import: each costs more than the run's own work
+# (dataclasses, typing, hashlib with OpenSSL, importlib.metadata, the parser...).
+HEAVY = frozenset({
+    'argparse', 'dataclasses', 'typing', 'inspect', 'ast', 'hashlib', '_hashlib', 'decimal', 'email',
+    'importlib.metadata', 'importlib.util', 'pathlib', 'tempfile', 'subprocess', 'hcl2', 'lark', 'regex', 're2',
+    *(f'check_postgresql_log_disconnections.{m}' for m in (
+        'about', 'fix', 'goformat', 'goregex', 'installed', 'plan', 'sarif', 'tfjson')),
+})
+# A commit that touches no PostgreSQL configuration reads its files and stops.
+PIPELINE = frozenset(f'check_postgresql_log_disconnections.{m}' for m in (
+    'cache', 'evaluate', 'funcs', 'hcl', 'instances', 'judge', 'lexer', 'modules', 'record', 'render', 'results',
+    'scan', 'suppress', 'syntax', 'texts', 'values'))
+RUN = ('import sys; from check_postgresql_log_disconnections._main import main; rc = main(sys.argv[1:]); '
+       'sys.stderr.write(" ".join(sys.modules)); sys.exit(rc)')
+
+
+def _imported(*args: str) -> tuple[int, str, set[str]]:
+    """Run the hook as pre-commit does, in a fresh interpreter: exit code, output, the modules it imported."""
+    got = subprocess.run([sys.executable, '-c', RUN, '--pre-commit', *args], capture_output=True, text=True)
+    return got.returncode, got.stdout, set(got.stderr.split())
+
+
+def test_a_second_run_imports_neither_the_parser_nor_heavy_modules(repo: Path) -> None:
+    rc, out, first = _imported('main.tf', 'variables.tf')
+    assert (rc, out) == (1, FINDING)
+    assert 'hcl2' in first  # (the test sees what it guards)
+    rc, out, second = _imported('main.tf', 'variables.tf')
+    assert (rc, out, second & HEAVY) == (1, FINDING, set())
+
+
+def test_a_file_that_cannot_matter_imports_no_more_than_reading_it(repo: Path) -> None:
+    (repo / 'other').mkdir()
+    (repo / 'other' / 'main.tf').write_text('resource "azurerm_postgresql_server" "s" {\n  name = "x"\n}\n')
+    rc, out, imported = _imported('other/main.tf')
+    assert (rc, out, imported & (HEAVY | PIPELINE)) == (0, '', set())
 
 
 def test_an_entry_serves_the_same_block_at_another_place(repo: Path, capsys: pytest.CaptureFixture[str],

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from check_postgresql_log_disconnections import hcl
 from check_postgresql_log_disconnections.evaluate import evaluate
-from check_postgresql_log_disconnections.values import EvalError, Unknown, Val, Value, plain
+from check_postgresql_log_disconnections.values import EvalError, Unknown, Val, plain
+
+if TYPE_CHECKING:
+    from check_postgresql_log_disconnections.values import Value
 
 VARS = '''
 variable "m" { default = { log_disconnections = "off", b = "on" } }

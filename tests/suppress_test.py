@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
+from typing import TYPE_CHECKING
 
 import pytest
 
 from check_postgresql_log_disconnections import suppress
-from check_postgresql_log_disconnections.results import Result, Status
+from check_postgresql_log_disconnections.record import replace
+from check_postgresql_log_disconnections.results import Result
 from check_postgresql_log_disconnections.rule import OUR_ID, RULE_ID
 from check_postgresql_log_disconnections.suppress import (
     DISABLE,
@@ -20,6 +21,9 @@ from check_postgresql_log_disconnections.suppress import (
     reason,
 )
 from check_postgresql_log_disconnections.syntax import Span
+
+if TYPE_CHECKING:
+    from check_postgresql_log_disconnections.results import Status
 
 OTHER = 'a3a055d2-9a2e-4b8a-8b26-1e0a2b0b6d41'
 
@@ -315,9 +319,9 @@ def test_file_form_wins_over_line_forms() -> None:
     text = src('# kics-scan ignore', '# kics-scan ignore-block', 'resource "a" "b" {', '  # kics-scan ignore-line',
                '  value = "off"', '}')
     assert at(text, 5, 3, 6) == IGNORE
-    sup = dataclasses.replace(file_suppressions(text), file_form='')
+    sup = replace(file_suppressions(text), file_form='')
     assert reason(sup, 5, 3, 6) == IGNORE_LINE
-    assert reason(dataclasses.replace(sup, ignore_lines=frozenset()), 5, 3, 6) == IGNORE_BLOCK
+    assert reason(replace(sup, ignore_lines=frozenset()), 5, 3, 6) == IGNORE_BLOCK
 
 
 # --- apply -------------------------------------------------------------------------------
@@ -380,7 +384,7 @@ TEXTS = {'main.tf': MAIN, 'variables.tf': VARIABLES, 'off.tf': src(f'# kics-scan
 def test_apply(given: Result, want: str) -> None:
     (got,) = apply([given], TEXTS)
     assert got.suppressed == want
-    assert got == (given if want == given.suppressed else dataclasses.replace(given, suppressed=want))
+    assert got == (given if want == given.suppressed else replace(given, suppressed=want))
 
 
 def test_apply_keeps_order_and_parses_each_file_once(monkeypatch: pytest.MonkeyPatch) -> None:

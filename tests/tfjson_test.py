@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
 from check_postgresql_log_disconnections import hcl, tfjson
 from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.record import replace
 
 
 def shape(e: s.Expr) -> object:
@@ -457,4 +457,4 @@ def test_interpolation_matches_the_hcl_adapter(expr: str) -> None:
     start = src.index('${') + 2
     want = hcl.parse_expression(expr, 'main.tf.json', line=1, column=start + 1, offset=start)
     assert text_of(src, got.span) == '"${' + expr + '}"'
-    assert got == dataclasses.replace(want, span=got.span)
+    assert got == replace(want, span=got.span)

@@ -10,10 +10,14 @@ and never imports python-hcl2.
   ``~/.cache/check-postgresql-log-disconnections`` (as ruff and mypy keep
   theirs). Never inside the repository being checked: then nothing is cached.
 - Off: ``--no-cache``, or ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE=1``.
-- Key: SHA-256 of the block's text and of the code that makes an entry (this
-  package's source files, python-hcl2's version and grammar), so an upgrade
-  of either, or an edit of a checkout, never reads an old entry.
-- Entry: one file ``<key[:2]>/<key[2:]>.json``: a first line with the SHA-256
+- Key: a BLAKE2b-256 digest of the block's text and of the code that makes an
+  entry (this package's source files, python-hcl2's version and grammar), so
+  an upgrade of either, or an edit of a checkout, never reads an old entry.
+  BLAKE2b is a cryptographic hash of the standard library (as collision
+  resistant as SHA-256, faster); it is taken from ``_blake2``, the module
+  ``hashlib`` itself uses, because ``hashlib`` also loads OpenSSL, which
+  costs a run over unchanged files more than all its hashing.
+- Entry: one file ``<key[:2]>/<key[2:]>.json``: a first line with the digest
   of the key and the payload, then the payload, the nodes as plain JSON
   (``[class name, field...]``, positions relative to the block). JSON and not
   pickle: loading it runs no code and builds only ``syntax`` nodes, so an
@@ -30,19 +34,26 @@ and never imports python-hcl2.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import sys
 
 from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.record import Record
 
+try:
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover (an interpreter without the module hashlib wraps)
+    from hashlib import blake2b
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
 ENV_DIR = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_CACHE_DIR'
 ENV_OFF = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE'
 _NAME = 'check-postgresql-log-disconnections'
-_FORMAT = b'pgld-cache 1'
+_FORMAT = b'pgld-cache 2'
 
-_NODES: dict[str, type] = {
+_NODES: dict[str, type[Record]] = {
     cls.__name__: cls for cls in (
         s.Lit, s.Template, s.Ref, s.GetAttr, s.Index, s.Splat, s.Call, s.Cond, s.BinOp, s.UnOp,
         s.TupleExpr, s.ObjectExpr, s.ForExpr, s.Unsupported, s.Attribute, s.Block, s.Body)
@@ -77,13 +88,9 @@ def configure(enabled: bool, inside_repository: Callable[[str], bool]) -> None:
 def _salt() -> bytes:
     """What an entry depends on besides the block: our code, python-hcl2's version and grammar (~1 ms)."""
     if not _State.salt:
-        import hashlib
-        from importlib.util import find_spec
-
-        h = hashlib.sha256(_FORMAT)
+        h = blake2b(_FORMAT, digest_size=32)
         here = os.path.dirname(os.path.abspath(__file__))
-        spec = find_spec('hcl2')  # finds the package without importing it
-        theirs = list(spec.submodule_search_locations or []) if spec else []
+        theirs = _package_dirs('hcl2')
         paths = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith('.py')]
         paths += [os.path.join(d, n) for d in theirs[:1] for n in ('version.py', 'hcl2.lark')]
         for path in paths:
@@ -93,14 +100,25 @@ def _salt() -> bytes:
     return _State.salt
 
 
+def _package_dirs(name: str) -> list[str]:
+    """Where the import system would find package ``name``, without importing it.
+
+    (What ``importlib.util.find_spec`` does, without importing ``importlib.util``.)
+    """
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, 'find_spec', None)  # (an old-style finder may have none)
+        spec = find_spec(name, None) if find_spec is not None else None
+        if spec is not None:
+            return list(spec.submodule_search_locations or [])
+    return []
+
+
 def _key(text: str) -> str:
     return _key_of(text.encode('utf-8', 'surrogatepass'))
 
 
 def _key_of(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(_salt() + data).hexdigest()
+    return blake2b(_salt() + data, digest_size=32).hexdigest()
 
 
 def _entry_path(key: str, directory: str | None = None) -> str:
@@ -110,9 +128,7 @@ def _entry_path(key: str, directory: str | None = None) -> str:
 
 
 def _checksum(key: str, payload: bytes) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(key.encode() + b'\0' + payload).hexdigest().encode()
+    return blake2b(key.encode() + b'\0' + payload, digest_size=32).hexdigest().encode()
 
 
 def get(text: str, path: str, line: int, offset: int) -> s.Body | None:
@@ -220,31 +236,15 @@ def _dump(x: object, line_delta: int, offset: int) -> object:
                 x.start - offset, x.end - offset]
     if isinstance(x, tuple):
         return ['T', *(_dump(i, line_delta, offset) for i in x)]
-    if type(x).__name__ in _NODES:
-        return [type(x).__name__, *(_dump(getattr(x, f), line_delta, offset) for f in _fields(type(x)))]
+    if isinstance(x, Record) and type(x).__name__ in _NODES:
+        return [type(x).__name__, *(_dump(getattr(x, f), line_delta, offset) for f in x._fields)]
     if x is None or isinstance(x, (str, int, float, bool)):
         return x
     raise ValueError(f'cannot cache {type(x).__name__}')
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(cls: type) -> tuple[str, ...]:
-    if cls not in _FIELD_NAMES:
-        from dataclasses import fields
-
-        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return _FIELD_NAMES[cls]
-
-
 class _Loader:
-    """JSON -> nodes, placed at a path, line and offset. Anything unexpected raises ValueError.
-
-    Nodes are made with ``object.__new__`` and their ``__dict__`` filled in one
-    step: a frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, which made loading cost as much as parsing the text.
-    """
+    """JSON -> nodes, placed at a path, line and offset. Anything unexpected raises ValueError."""
 
     def __init__(self, path: str, line_delta: int, offset: int) -> None:
         self.path = path
@@ -264,20 +264,11 @@ class _Loader:
                 raise ValueError('bad span')
             _, line, column, end_line, end_column, start, end = x
             d, o = self.line_delta, self.offset
-            return _make(s.Span, _fields(s.Span), (self.path, line + d, column, end_line + d, end_column,
-                                                start + o, end + o))
+            return s.Span(self.path, line + d, column, end_line + d, end_column, start + o, end + o)
         cls = _NODES[tag]
-        names = _fields(cls)
-        if len(x) - 1 != len(names):
+        if len(x) - 1 != len(cls._fields):
             raise ValueError(f'{tag}: wrong number of fields')
-        return _make(cls, names, [self.node(i) for i in x[1:]])
-
-
-def _make(cls: type, names: tuple[str, ...], values: Sequence[object]) -> object:
-    """A dataclass instance without its ``__init__`` (all fields given: no defaults to apply)."""
-    obj: object = object.__new__(cls)
-    obj.__dict__.update(zip(names, values))
-    return obj
+        return cls(*[self.node(i) for i in x[1:]])
 
 
 def enabled() -> bool:

@@ -9,9 +9,6 @@ an exception; what Terraform would reject raises ``EvalError``.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
-from decimal import Decimal, localcontext
-from typing import Protocol
 
 from check_postgresql_log_disconnections import funcs
 from check_postgresql_log_disconnections import syntax as s
@@ -21,7 +18,6 @@ from check_postgresql_log_disconnections.values import (
     NotKnown,
     Unknown,
     Val,
-    Value,
     equal,
     first_unknown,
     inherit,
@@ -39,10 +35,18 @@ MAX_BUILT_ITEMS = 250_000
 MAX_BUILT_CHARS = 50_000_000
 
 
-class Scope(Protocol):
-    def var(self, name: str) -> Value: ...
-    def local(self, name: str) -> Value: ...
-    def module(self, name: str) -> Value: ...
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from decimal import Decimal
+    from typing import Protocol
+
+    from check_postgresql_log_disconnections.values import Value
+
+    class Scope(Protocol):
+        def var(self, name: str) -> Value: ...
+        def local(self, name: str) -> Value: ...
+        def module(self, name: str) -> Value: ...
 
 
 class Budget:
@@ -81,6 +85,8 @@ def arithmetic(op: str, x: int | float, y: int | float) -> int | float:
     if op == '%' and isinstance(x, int) and isinstance(y, int) and y:  # exact for any size (1e400 % 7)
         rest = abs(x) % abs(y)
         return -rest if x < 0 else rest
+    from decimal import Decimal, localcontext  # (only for numbers: decimal is slow to import)
+
     a, b = Decimal(repr(x)), Decimal(repr(y))
     try:
         with localcontext() as ctx:

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
-from collections.abc import Callable
-from typing import cast
 
-from check_postgresql_log_disconnections import goformat, goregex
 from check_postgresql_log_disconnections.values import (
     MAX_VALUE_CHARS,
     NULL,
@@ -20,7 +16,6 @@ from check_postgresql_log_disconnections.values import (
     NotKnown,
     Unknown,
     Val,
-    Value,
     first_unknown,
     inherit,
     number,
@@ -32,6 +27,21 @@ from check_postgresql_log_disconnections.values import (
     type_name,
     wrap,
 )
+
+# goregex (google-re2), goformat and typing are imported when a function needs them: most
+# configurations call none of them, and a run over unchanged files should not pay for them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import cast
+
+    from check_postgresql_log_disconnections import goregex
+    from check_postgresql_log_disconnections.values import Value
+
+    Func = Callable[[list[Value]], Value]
+else:
+    def cast(_: object, value: object) -> object:  # typing.cast, without importing typing
+        return value
 
 MAX_ITEMS = 10_000  # a bigger generated collection is "too large", not a hang
 
@@ -48,7 +58,6 @@ CHEAP = frozenset({
     'tobool', 'tonumber', 'tostring',
 })
 
-Func = Callable[[list[Value]], Value]
 FUNCS: dict[str, Func] = {}
 
 
@@ -143,6 +152,8 @@ def _title(s: str) -> str:
 def _separator(c: str) -> bool:
     if c.isascii():
         return not (c.isalnum() or c == '_')
+    import unicodedata
+
     cat = unicodedata.category(c)
     return not (cat.startswith('L') or cat == 'Nd') and c in GO_SPACE
 
@@ -159,6 +170,8 @@ def _replace(args: list[Value]) -> Value:
         raise EvalError('replace() takes a string, a substring or /pattern/, and a replacement')
     s, old, new = (to_str(v) for v in vals)
     if len(old) > 1 and old.startswith('/') and old.endswith('/'):
+        from check_postgresql_log_disconnections import goregex
+
         rx = goregex.compile_pattern(old[1:-1])
         if rx is None:
             return Unknown(f'replace(): pattern {_short(old)} is not one this check can verify')
@@ -184,6 +197,8 @@ def _pattern(name: str, args: list[Value]) -> tuple[goregex.Pattern, str, Val]:
     if len(vals) != 2:
         raise EvalError(f'{name}() takes a pattern and a string')
     pattern, s = to_str(vals[0]), to_str(vals[1])
+    from check_postgresql_log_disconnections import goregex
+
     rx = goregex.compile_pattern(pattern)
     if rx is None:
         raise NotKnown(Unknown(f'{name}(): pattern {_short(pattern)} is not one this check can verify'))
@@ -198,6 +213,8 @@ def _regex(args: list[Value]) -> Value:
     m = rx.search(s)
     if m is None:
         raise EvalError('regex(): pattern did not match any part of the given string')
+    from check_postgresql_log_disconnections import goregex
+
     found = goregex.submatches(rx, m)
     return src.derived(found) if isinstance(found, str) else wrap(found)
 
@@ -205,6 +222,8 @@ def _regex(args: list[Value]) -> Value:
 @fn('regexall')
 def _regexall(args: list[Value]) -> Value:
     rx, s, _src = _pattern('regexall', args)
+    from check_postgresql_log_disconnections import goregex
+
     try:
         found = goregex.matches(rx, s, MAX_ITEMS)
     except goregex.TooMany:
@@ -264,6 +283,8 @@ def _format(args: list[Value]) -> Value:
     vals = _known(args)
     if not vals:
         raise EvalError('format() needs a format string')
+    from check_postgresql_log_disconnections import goformat
+
     result = goformat.format_values(to_str(vals[0]), vals[1:])
     # format("%s", x) copies x: keep where it came from
     src = vals[1] if len(vals) == 2 else vals[0]
@@ -549,6 +570,8 @@ def _setunion(args: list[Value]) -> Value:
 @fn('jsonencode')
 def _jsonencode(args: list[Value]) -> Value:
     (v,) = _known(args)
+    from check_postgresql_log_disconnections import goformat
+
     return Val(goformat.go_json(plain(v)))
 
 

@@ -16,14 +16,16 @@ ours, not of the input).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from check_postgresql_log_disconnections import cache, lexer, worker
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.values import number
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from lark import Lark
     from lark.exceptions import UnexpectedInput
 

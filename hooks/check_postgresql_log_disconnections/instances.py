@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.evaluate import Budget, evaluate
-from check_postgresql_log_disconnections.modules import Module
-from check_postgresql_log_disconnections.results import Note
+from check_postgresql_log_disconnections.record import Record
+from check_postgresql_log_disconnections.report import Note
 from check_postgresql_log_disconnections.rule import CONFIG_TYPES, PARAMETER, is_parameter
 from check_postgresql_log_disconnections.values import (
     EvalError,
     Unknown,
     Val,
-    Value,
     inherit,
     plain,
     to_bool,
@@ -33,36 +30,60 @@ from check_postgresql_log_disconnections.values import (
     to_str,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from check_postgresql_log_disconnections.modules import Module
+    from check_postgresql_log_disconnections.values import Value
+
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # resource and module instances in one module tree: more is generated, not written
 _TOO_MANY = f'too many instances to evaluate (more than {MAX_INSTANCES} in this module tree)'
 _META_ARGS = ('source', 'version', 'count', 'for_each', 'providers', 'depends_on')
 
 
-@dataclass(frozen=True)
-class Instance:
+class Instance(Record):
     """One resource instance, or a resource whose instances cannot be known (``expanded=False``)."""
 
-    resource_type: str
-    address: str
-    block: s.Block
-    module: Module
-    name: Value
-    value: Value | None  # None: the block has no ``value`` attribute
-    callers: tuple[s.Span, ...] = ()
-    expanded: bool = True
-    reason: str = ''  # why the instances are unknown, when not expanded
-    error: str = ''  # a bug of ours while evaluating it: reported on its own, the others still judged
-    at: s.Span | None = None  # set: not a resource but a module call's line, unverified for ``reason``
-    installed: tuple[str, ...] = ()  # the installed modules it lies in: 'module.pg: SOURCE VERSION'
+    __slots__ = (
+        'address',
+        'at',
+        'block',
+        'callers',
+        'error',
+        'expanded',
+        'installed',
+        'module',
+        'name',
+        'reason',
+        'resource_type',
+        'value',
+    )
+
+    def __init__(self, resource_type: str, address: str, block: s.Block, module: Module, name: Value,
+                 value: Value | None, callers: tuple[s.Span, ...] = (), expanded: bool = True, reason: str = '',
+                 error: str = '', at: s.Span | None = None, installed: tuple[str, ...] = ()) -> None:
+        self.resource_type = resource_type
+        self.address = address
+        self.block = block
+        self.module = module
+        self.name = name
+        self.value = value  # None: the block has no ``value`` attribute
+        self.callers = callers
+        self.expanded = expanded
+        self.reason = reason  # why the instances are unknown, when not expanded
+        self.error = error  # a bug of ours while evaluating it: reported on its own, the others still judged
+        self.at = at  # set: not a resource but a module call's line, unverified for ``reason``
+        self.installed = installed  # the installed modules it lies in: 'module.pg: SOURCE VERSION'
 
 
-@dataclass
 class Limits:
     """What one module tree may cost: evaluation steps and instances, shared by all its modules."""
 
-    budget: Budget = field(default_factory=Budget)
-    instances: int = 0
+    def __init__(self, budget: Budget | None = None, instances: int = 0) -> None:
+        self.budget = budget or Budget()
+        self.instances = instances
 
     def take(self, n: int) -> bool:
         """Count ``n`` more instances; False when that goes over the bound."""
@@ -70,57 +91,69 @@ class Limits:
         return self.instances <= MAX_INSTANCES
 
 
-@dataclass
 class RootInputs:
     """Root-module inputs from the command line, in the order given."""
 
-    var_values: dict[str, Value] = field(default_factory=dict)  # --var and --var-file, merged
+    def __init__(self, var_values: dict[str, Value] | None = None) -> None:
+        self.var_values: dict[str, Value] = {} if var_values is None else var_values  # --var and --var-file, merged
 
 
 def _key(v: str | int) -> str:
     return json.dumps(v) if isinstance(v, str) else str(v)
 
 
-@dataclass
 class Tree:
-    """What the expansion of one module tree shares: its inputs, how to load a called module, its notes and limits."""
+    """What the expansion of one module tree shares: its inputs, how to load a called module, its notes and limits.
 
-    root_inputs: RootInputs
-    load: Callable[[str], Module | str]  # a called module's directory -> the module, or why it is not followed
-    notes: list[Note] = field(default_factory=list)
-    limits: Limits = field(default_factory=Limits)
-    # a directory as the cycle check compares it: symbolic links resolved
-    identity: Callable[[str], str] = os.path.realpath
-    # a local module whose outputs are read, whether or not it configures anything (None: outputs are not read)
-    load_any: Callable[[str], Module | str] | None = None
-    # (key, source) -> the module ``terraform init`` installed for the call and its version, or why it cannot be
-    # followed (None: installed modules are not read)
-    installed: Callable[[str, str], tuple[Module, str] | str] | None = None
+    ``load``: a called module's directory -> the module, or why it is not followed. ``identity``: a
+    directory as the cycle check compares it (symbolic links resolved). ``load_any``: a local module
+    whose outputs are read, whether or not it configures anything (None: outputs are not read).
+    ``installed``: (key, source) -> the module ``terraform init`` installed for the call and its
+    version, or why it cannot be followed (None: installed modules are not read).
+    """
+
+    def __init__(self, root_inputs: RootInputs, load: Callable[[str], Module | str], notes: list[Note] | None = None,
+                 limits: Limits | None = None, identity: Callable[[str], str] = os.path.realpath,
+                 load_any: Callable[[str], Module | str] | None = None,
+                 installed: Callable[[str, str], tuple[Module, str] | str] | None = None) -> None:
+        self.root_inputs = root_inputs
+        self.load = load
+        self.notes: list[Note] = [] if notes is None else notes
+        self.limits = limits or Limits()
+        self.identity = identity
+        self.load_any = load_any
+        self.installed = installed
 
 
-@dataclass(frozen=True)
-class _Place:
+class _Place(Record):
     """Where a module instance sits in its tree."""
 
-    inputs: dict[str, Value] | None = None  # its caller's arguments; None: the root module
-    prefix: str = ''  # its address, `module.a["x"].`
-    callers: tuple[s.Span, ...] = ()  # the module blocks that instantiated it, outermost first
-    stack: tuple[str, ...] = ()  # the directories of those callers (``Tree.identity``)
-    keys: tuple[str, ...] = ()  # the module call names from the root: modules.json's Key is '.'.join(keys)
-    installed: tuple[str, ...] = ()  # the installed modules it lies in: 'module.pg: SOURCE VERSION'
+    __slots__ = ('callers', 'inputs', 'installed', 'keys', 'prefix', 'stack')
+
+    def __init__(self, inputs: dict[str, Value] | None = None, prefix: str = '', callers: tuple[s.Span, ...] = (),
+                 stack: tuple[str, ...] = (), keys: tuple[str, ...] = (), installed: tuple[str, ...] = ()) -> None:
+        self.inputs = inputs  # its caller's arguments; None: the root module
+        self.prefix = prefix  # its address, `module.a["x"].`
+        self.callers = callers  # the module blocks that instantiated it, outermost first
+        self.stack = stack  # the directories of those callers (``Tree.identity``)
+        self.keys = keys  # the module call names from the root: modules.json's Key is '.'.join(keys)
+        self.installed = installed  # the installed modules it lies in: 'module.pg: SOURCE VERSION'
+
+
+_ROOT = _Place()
 
 
 class ModuleScope:
     def __init__(self, mod: Module, inputs: dict[str, Value] | None, root_inputs: RootInputs,
                  call_site: s.Span | None = None, limits: Limits | None = None, *,
-                 tree: Tree | None = None, place: _Place = _Place()) -> None:
+                 tree: Tree | None = None, place: _Place | None = None) -> None:
         self.mod = mod
         self.limits = limits or Limits()
         self.inputs = inputs  # None: a root module
         self.root_inputs = root_inputs
         self.call_site = call_site
         self.tree = tree  # None: module outputs are not read
-        self.place = place
+        self.place = place or _ROOT
         self._vars: dict[str, Value] = {}
         self._locals: dict[str, Value] = {}
         self._modules: dict[str, Value] = {}
@@ -279,11 +312,11 @@ def _convert(value: Val, kind: str) -> Value:
     v = value.data
     try:
         if kind == 'string' and isinstance(v, (bool, int, float)):
-            return replace(value, data=to_str(value))
+            return Val(to_str(value), value.origin, value.exact, value.via, value.is_set)
         if kind == 'number' and isinstance(v, str):
-            return replace(value, data=to_num(value))
+            return Val(to_num(value), value.origin, value.exact, value.via, value.is_set)
         if kind == 'bool' and isinstance(v, str):
-            return replace(value, data=to_bool(value))
+            return Val(to_bool(value), value.origin, value.exact, value.via, value.is_set)
     except EvalError as e:
         return Unknown(f'Terraform would fail: {e.reason}')
     return value
@@ -387,11 +420,11 @@ def _eval(expr: s.Expr | None, scope: ModuleScope, bindings: dict[str, Value]) -
         return Unknown(f'Terraform would fail: {e.reason}')
 
 
-def expand(mod: Module, tree: Tree, place: _Place = _Place()) -> list[Instance]:
+def expand(mod: Module, tree: Tree, place: _Place | None = None) -> list[Instance]:
     """Every configuration resource instance of ``mod`` and of the modules it calls."""
-    at = place
-    scope = ModuleScope(mod, place.inputs, tree.root_inputs, at.callers[-1] if at.callers else None, tree.limits,
-                        tree=tree, place=place)
+    at = place or _ROOT
+    scope = ModuleScope(mod, at.inputs, tree.root_inputs, at.callers[-1] if at.callers else None, tree.limits,
+                        tree=tree, place=at)
     out: list[Instance] = []
     for block in mod.resources:
         rtype = block.labels[0]

@@ -10,11 +10,15 @@ import os
 from collections import Counter
 
 from check_postgresql_log_disconnections import syntax as s
-from check_postgresql_log_disconnections.instances import Instance
-from check_postgresql_log_disconnections.modules import Module
+from check_postgresql_log_disconnections.record import replace
 from check_postgresql_log_disconnections.results import Result, RunError
 from check_postgresql_log_disconnections.rule import SERVER_TYPES, compliant, is_parameter
 from check_postgresql_log_disconnections.values import Unknown, Val, first_unknown
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from check_postgresql_log_disconnections.instances import Instance
+    from check_postgresql_log_disconnections.modules import Module
 
 
 def value_span(block: s.Block) -> s.Span:
@@ -84,8 +88,7 @@ def _within(inner: s.Span, outer: s.Span) -> bool:
 
 
 def _replace(r: Result, **kw: object) -> Result:
-    from dataclasses import replace
-    return replace(r, **kw)  # type: ignore[arg-type]
+    return replace(r, **kw)
 
 
 def _judge_each(instances: list[Instance], errors: list[RunError], shown: set[str]) -> list[Result]:

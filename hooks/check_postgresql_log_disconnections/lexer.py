@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Optional
+
+from check_postgresql_log_disconnections.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Optional
 
 # Terraform reads the marker as an HCL identifier: ID_Start or `_`, then
 # ID_Continue or `-` (`<<_EOT` and `<<E-1` open heredocs, `<<E.1` does not), and
@@ -107,8 +111,7 @@ DOUBTFUL = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class Heredoc:
+class Heredoc(Record):
     """A heredoc from its ``<<`` to past its closing line, as Terraform reads it.
 
     Terraform closes it at the first line that is the marker once blanks are
@@ -116,13 +119,16 @@ class Heredoc:
     both are the limit when it never closes (``closed`` False).
     """
 
-    start: int
-    marker: str
-    trim: bool  # `<<-`
-    body: int  # the first body line
-    close: int
-    end: int
-    closed: bool
+    __slots__ = ('body', 'close', 'closed', 'end', 'marker', 'start', 'trim')
+
+    def __init__(self, start: int, marker: str, trim: bool, body: int, close: int, end: int, closed: bool) -> None:
+        self.start = start
+        self.marker = marker
+        self.trim = trim  # `<<-`
+        self.body = body  # the first body line
+        self.close = close
+        self.end = end
+        self.closed = closed
 
 
 def heredoc(text: str, pos: int, limit: int | None = None) -> Heredoc | None:
@@ -147,7 +153,8 @@ def heredoc(text: str, pos: int, limit: int | None = None) -> Heredoc | None:
 
 # (kind, start, end, heredoc): ``text[start:end]`` is the token; ``heredoc`` is set for kind
 # ``heredoc`` only. A plain tuple: a class instance per token costs a tenth of the splitter's time.
-Token = tuple[str, int, int, Optional[Heredoc]]
+if TYPE_CHECKING:
+    Token = tuple[str, int, int, Optional[Heredoc]]
 
 
 def tokens(text: str, pos: int = 0, limit: int | None = None, stack: list[str] | None = None, *,

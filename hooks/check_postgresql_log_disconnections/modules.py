@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from check_postgresql_log_disconnections import files, hcl, scan
 from check_postgresql_log_disconnections import syntax as s
 from check_postgresql_log_disconnections.files import Source, is_override
-from check_postgresql_log_disconnections.results import RunError
+from check_postgresql_log_disconnections.report import RunError
 from check_postgresql_log_disconnections.rule import CONFIG_TYPES, SERVER_TYPES, sets_another_parameter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_DEPTH = 64  # deeper nesting is refused before python-hcl2 can hit RecursionError
 MAX_CHUNK = 512 * 1024  # one block bigger than this is generated data: refused, not parsed
@@ -24,16 +26,17 @@ _WORD = re.compile(r'[\w-]+')  # what HCL identifiers are made of
 _REFERENCE = re.compile(r'\b(var|local)\.([\w-]+)')
 
 
-@dataclass
 class _Pending:
     """A top-level block found by the pre-scan, parsed only when something asks for it."""
 
-    src: Source
-    chunk: scan.Chunk
-    parsed: bool = False
+    __slots__ = ('chunk', 'parsed', 'src')
+
+    def __init__(self, src: Source, chunk: scan.Chunk) -> None:
+        self.src = src
+        self.chunk = chunk
+        self.parsed = False
 
 
-@dataclass
 class Module:
     """What one directory declares, as far as the rule is concerned.
 
@@ -44,23 +47,24 @@ class Module:
     configuration uses.
     """
 
-    directory: str  # absolute (``texts.check_texts``: relative to its sources)
-    sources: dict[str, Source] = field(default_factory=dict)  # display path -> source
-    variables: dict[str, s.Block] = field(default_factory=dict)  # parsed so far
-    locals: dict[str, s.Attribute] = field(default_factory=dict)  # parsed so far
-    resources: list[s.Block] = field(default_factory=list)  # CONFIG_TYPES and SERVER_TYPES
-    module_calls: list[s.Block] = field(default_factory=list)  # parsed so far
-    tfvars: list[tuple[str, dict[str, s.Attribute]]] = field(default_factory=list)  # precedence order
-    errors: list[RunError] = field(default_factory=list)
-    pending_variables: dict[str, list[_Pending]] = field(default_factory=dict)
-    # every word of each unparsed locals block -> the blocks holding it: a block defining a
-    # local holds its name literally, so one lookup parses only those (not a scan of all)
-    pending_locals: dict[str, list[_Pending]] = field(default_factory=dict)
-    pending_calls: list[_Pending] = field(default_factory=list)
-    pending_servers: list[_Pending] = field(default_factory=list)
-    outputs: dict[str, s.Block] = field(default_factory=dict)  # parsed so far
-    pending_outputs: dict[str, list[_Pending]] = field(default_factory=dict)
-    other_calls: dict[str, list[_Pending]] = field(default_factory=dict)  # parsed only for their outputs
+    def __init__(self, directory: str, *, locals: dict[str, s.Attribute] | None = None) -> None:
+        self.directory = directory  # absolute (``texts.check_texts``: relative to its sources)
+        self.sources: dict[str, Source] = {}  # display path -> source
+        self.variables: dict[str, s.Block] = {}  # parsed so far
+        self.locals: dict[str, s.Attribute] = {} if locals is None else locals  # parsed so far
+        self.resources: list[s.Block] = []  # CONFIG_TYPES and SERVER_TYPES
+        self.module_calls: list[s.Block] = []  # parsed so far
+        self.tfvars: list[tuple[str, dict[str, s.Attribute]]] = []  # precedence order
+        self.errors: list[RunError] = []
+        self.pending_variables: dict[str, list[_Pending]] = {}
+        # every word of each unparsed locals block -> the blocks holding it: a block defining a
+        # local holds its name literally, so one lookup parses only those (not a scan of all)
+        self.pending_locals: dict[str, list[_Pending]] = {}
+        self.pending_calls: list[_Pending] = []
+        self.pending_servers: list[_Pending] = []
+        self.outputs: dict[str, s.Block] = {}  # parsed so far
+        self.pending_outputs: dict[str, list[_Pending]] = {}
+        self.other_calls: dict[str, list[_Pending]] = {}  # parsed only for their outputs
 
     def variable(self, name: str) -> s.Block | None:
         for pending in self.pending_variables.pop(name, []):
@@ -349,10 +353,10 @@ def _parse_whole(src: Source, errors: list[RunError]) -> s.Body | None:
     if src.kind != 'tfjson' and len(src.text) > MAX_CHUNK * 2:  # (.tf.json: read fast, only what matters)
         errors.append(RunError(src.path, f'file too large to parse whole ({len(src.text)} characters)', 1, 1, 'limit'))
         return None
-    from check_postgresql_log_disconnections import tfjson  # only for .tf.json / .tfvars.json
-
     try:
         if src.kind in ('tfjson', 'tfvarsjson'):
+            from check_postgresql_log_disconnections import tfjson  # only for .tf.json / .tfvars.json
+
             if src.kind == 'tfvarsjson':
                 return tfjson.parse_tfvars(src.text, src.path)
             return tfjson.parse_config(src.text, src.path, CONFIG_TYPES + SERVER_TYPES)

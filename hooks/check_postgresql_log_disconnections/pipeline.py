@@ -507,7 +507,7 @@ def _merge_views(views: list[list[Result]]) -> list[Result]:
     """Results of the Terraform and OpenTofu readings: the same once, one reading's own marked as such."""
     if len(views) < 2:
         return views[0] if views else []
-    from dataclasses import replace
+    from check_postgresql_log_disconnections.record import replace
 
     def key(r: Result) -> tuple[object, ...]:
         return (r.address, r.location, r.origin, r.status, repr(r.value), r.reason, r.callers)

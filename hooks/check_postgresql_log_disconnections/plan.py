@@ -42,10 +42,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from check_postgresql_log_disconnections import files, installed
+from check_postgresql_log_disconnections.record import replace
 from check_postgresql_log_disconnections.results import Note, Report, Result, RunError
 from check_postgresql_log_disconnections.rule import CONFIG_TYPES, compliant, is_parameter
 from check_postgresql_log_disconnections.syntax import Span

@@ -79,12 +79,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
 
 from check_postgresql_log_disconnections import rule
-from check_postgresql_log_disconnections.results import Change, Report, Result, RunError
+from check_postgresql_log_disconnections.record import replace
 from check_postgresql_log_disconnections.rule import CIS, CWE, PARAMETER, RULE_ID, RULE_NAME, SEVERITY
 
 FORMATS = ('text', 'json', 'sarif')
@@ -93,7 +90,14 @@ _INSTANCE_KEY = re.compile(r'\["(?:[^"\\]|\\.)*"\]|\[[0-9*]+\]')  # ["k"], [0], 
 UNRESOLVED = ('ignore', 'warn', 'fail')
 
 
-Json = Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from check_postgresql_log_disconnections.results import Change, Report, Result, RunError
+
+    Json = Any
 
 
 def _check(unresolved: str) -> None:

@@ -21,15 +21,17 @@ escapes and ``${ }`` interpolations) and heredocs. Everything here is pure.
 """
 from __future__ import annotations
 
-import bisect
-import dataclasses
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from check_postgresql_log_disconnections import lexer
-from check_postgresql_log_disconnections.results import Result
+from check_postgresql_log_disconnections.record import Record, replace
 from check_postgresql_log_disconnections.rule import OUR_ID, RULE_ID
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from check_postgresql_log_disconnections.results import Result
 
 _OUR_IDS = frozenset({RULE_ID.lower(), OUR_ID.lower()})
 _SUPPRESSIBLE = ('noncompliant', 'unverified')
@@ -40,40 +42,41 @@ ENABLE = 'kics-scan enable'
 IGNORE_LINE = 'kics-scan ignore-line'
 IGNORE_BLOCK = 'kics-scan ignore-block'
 
-# One line of a comment's text: comment markers, then the command and its ids.
-_COMMAND = re.compile(
-    r'[\s#/*]*kics-scan\s+(ignore-line|ignore-block|ignore|disable|enable)(?![\w-])'
-    r'(?:\s*=\s*([\w.-]+(?:\s*,\s*[\w.-]+)*))?',
-    re.IGNORECASE,
-)
+# One line of a comment's text: comment markers, then the command and its ids. (Patterns are
+# compiled by ``re``'s cache when a file has a kics-scan comment: most have none.)
+_COMMAND = (r'(?i)[\s#/*]*kics-scan\s+(ignore-line|ignore-block|ignore|disable|enable)(?![\w-])'
+            r'(?:\s*=\s*([\w.-]+(?:\s*,\s*[\w.-]+)*))?')
 
 
-@dataclass(frozen=True)
-class FileSuppressions:
+class FileSuppressions(Record):
     """What one file's KICS comments say about this rule, lines 1-based."""
 
-    file_form: str = ''  # IGNORE / DISABLE / ENABLE when the whole file is suppressed
-    ignore_lines: frozenset[int] = frozenset()  # lines an ignore-line covers
-    block_starts: frozenset[int] = frozenset()  # first lines of ignore-block elements
-    blocks: tuple[tuple[int, int], ...] = ()  # (first, last) lines of those elements
+    __slots__ = ('block_starts', 'blocks', 'file_form', 'ignore_lines')
+
+    def __init__(self, file_form: str = '', ignore_lines: frozenset[int] = frozenset(),
+                 block_starts: frozenset[int] = frozenset(), blocks: tuple[tuple[int, int], ...] = ()) -> None:
+        self.file_form = file_form  # IGNORE / DISABLE / ENABLE when the whole file is suppressed
+        self.ignore_lines = ignore_lines  # lines an ignore-line covers
+        self.block_starts = block_starts  # first lines of ignore-block elements
+        self.blocks = blocks  # (first, last) lines of those elements
 
 
-@dataclass(frozen=True)
 class _Comment:
-    start: int  # offset of the comment's first character
-    line: int
-    end_line: int
-    text: str
-    leading: bool  # nothing but whitespace before it on its line
-    code_after: bool  # a /* */ comment followed by code on its last line
+    def __init__(self, start: int, line: int, end_line: int, text: str, leading: bool, code_after: bool) -> None:
+        self.start = start  # offset of the comment's first character
+        self.line = line
+        self.end_line = end_line
+        self.text = text
+        self.leading = leading  # nothing but whitespace before it on its line
+        self.code_after = code_after  # a /* */ comment followed by code on its last line
 
 
-@dataclass
 class _Lexed:
-    comments: list[_Comment]
-    code_lines: list[int]  # sorted lines holding code (outside comments)
-    first_code: int  # offset of the first code character, len(text) when none
-    levels: list[int]  # levels[n]: nesting at the end of line n; levels[0] = 0
+    def __init__(self, comments: list[_Comment], code_lines: list[int], first_code: int, levels: list[int]) -> None:
+        self.comments = comments
+        self.code_lines = code_lines  # sorted lines holding code (outside comments)
+        self.first_code = first_code  # offset of the first code character, len(text) when none
+        self.levels = levels  # levels[n]: nesting at the end of line n; levels[0] = 0
 
 
 class _Lines:
@@ -122,22 +125,20 @@ class _Lines:
             self.newline(level)
 
 
-_NOT_BLANK = re.compile(r'[^ \t\r]')
-
-
 def _lex_comments(text: str) -> _Lexed:
     """One pass over ``text``: comments, code lines and nesting level per line.
 
     The nesting level counts open brackets, interpolations and heredocs, so an element starting on line ``t`` ends on
     the first line at or after ``t`` whose level is back to that before ``t``.
     """
+    not_blank = re.compile(r'[^ \t\r]').search
     lines = _Lines(text)
     stack: list[str] = []
     pos = 0
     in_string = False
     for kind, start, end, heredoc in lexer.tokens(text, 0, len(text), stack):
         if not in_string:  # between tokens: plain code (or blanks) on one line
-            gap = _NOT_BLANK.search(text, pos, start)
+            gap = not_blank(text, pos, start)
             if gap is not None:
                 lines.code(gap.start())
         if kind in ('newline', 'string_newline'):
@@ -152,7 +153,7 @@ def _lex_comments(text: str) -> _Lexed:
         pos = end
         in_string = bool(stack) and stack[-1] == '"'
     if not in_string:
-        gap = _NOT_BLANK.search(text, pos)
+        gap = not_blank(text, pos)
         if gap is not None:
             lines.code(gap.start())
     lines.lexed.levels.append(len(stack))
@@ -181,7 +182,7 @@ def _commands(comment: _Comment) -> list[tuple[str, frozenset[str] | None]]:
     """The kics-scan commands of a comment: (command, ids or None when no ``=``)."""
     found: list[tuple[str, frozenset[str] | None]] = []
     for text_line in comment.text.split('\n'):
-        m = _COMMAND.match(text_line)
+        m = re.match(_COMMAND, text_line)
         if m is None:
             continue
         ids = None
@@ -195,6 +196,8 @@ def file_suppressions(text: str) -> FileSuppressions:
     """Read the KICS comments of one file's text, for this rule."""
     if 'kics-scan' not in text.lower():
         return FileSuppressions()  # the common case: no need to find the comments
+    import bisect
+
     text = text.removeprefix('\ufeff')
     lexed = _lex_comments(text)
     ends = _element_ends(lexed.levels)
@@ -301,5 +304,5 @@ def apply(results: list[Result], texts: Mapping[str, str]) -> list[Result]:
             there = sups(r.origin.path)
             if there is not None:
                 form = line_reason(there, r.origin.line)
-        out.append(dataclasses.replace(r, suppressed=form) if form else r)
+        out.append(replace(r, suppressed=form) if form else r)
     return out

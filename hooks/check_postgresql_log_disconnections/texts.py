@@ -9,13 +9,18 @@ disk: reading files, git, which results a run prints, suppressions.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
 
 from check_postgresql_log_disconnections import files, judge, modules
 from check_postgresql_log_disconnections.instances import RootInputs, Tree, expand
-from check_postgresql_log_disconnections.modules import Module
-from check_postgresql_log_disconnections.results import Report, Result, RunError
-from check_postgresql_log_disconnections.values import Value
+from check_postgresql_log_disconnections.report import Report, RunError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from check_postgresql_log_disconnections.modules import Module
+    from check_postgresql_log_disconnections.results import Result
+    from check_postgresql_log_disconnections.values import Value
 
 
 def check_module(mod: Module, tree: Tree, errors: list[RunError], shown: set[str], *,

@@ -47,12 +47,12 @@ import bisect
 import json.decoder
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass, replace
 from json.decoder import scanstring  # type: ignore[attr-defined]  # (not in typeshed)
 from typing import cast
 
 from check_postgresql_log_disconnections import hcl
 from check_postgresql_log_disconnections import syntax as s
+from check_postgresql_log_disconnections.record import Record, replace
 from check_postgresql_log_disconnections.values import number
 
 MAX_DEPTH = 128  # arrays/objects open at once
@@ -88,14 +88,15 @@ class _JsonNode:
         return self.value if isinstance(self.value, str) else ''
 
 
-@dataclass(frozen=True)
 class _Schema:
     """How a block type's body maps to JSON (the block-type-specific exceptions)."""
 
-    literal: frozenset[str] = frozenset()  # strings taken literally, no templates
-    static: frozenset[str] = frozenset()  # strings (or arrays of them) holding a bare expression
-    blocks: Mapping[str, tuple[int, _Schema]] = field(default_factory=dict)  # name -> (labels, schema)
-    all_literal: bool = False
+    def __init__(self, literal: frozenset[str] = frozenset(), static: frozenset[str] = frozenset(),
+                 blocks: Mapping[str, tuple[int, _Schema]] | None = None, all_literal: bool = False) -> None:
+        self.literal = literal  # strings taken literally, no templates
+        self.static = static  # strings (or arrays of them) holding a bare expression
+        self.blocks: Mapping[str, tuple[int, _Schema]] = blocks or {}  # name -> (labels, schema)
+        self.all_literal = all_literal
 
 
 _GENERIC = _Schema()
@@ -494,7 +495,7 @@ class _Reader(_JsonReader):
         except hcl.ParseError as e:
             raise self.error(f'in ${{...}}: {e.reason}', raw(start + _index(source, e.line, e.column))) from None
         moved = _remap(expr, lambda sp: self.span(raw(sp.start), raw(sp.end)))
-        return cast(s.Expr, moved)
+        return cast('s.Expr', moved)
 
     def traversal(self, m: re.Match[str], start: int, raw: Callable[[int], int]) -> s.Expr:
         """``a.b.c`` built directly, as the HCL adapter would build it (python-hcl2 is slow to start)."""
@@ -560,8 +561,8 @@ def _remap(x: object, move: Callable[[s.Span], s.Span]) -> object:
         return move(x)
     if isinstance(x, tuple):
         return tuple(_remap(item, move) for item in x)
-    if is_dataclass(x) and not isinstance(x, type):
-        return replace(x, **{f.name: _remap(getattr(x, f.name), move) for f in fields(x)})
+    if isinstance(x, Record):
+        return replace(x, **{name: _remap(getattr(x, name), move) for name in x._fields})
     return x
 
 

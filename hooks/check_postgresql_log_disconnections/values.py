@@ -8,42 +8,47 @@ is what Terraform itself would reject (an attribute of ``null``...): ``try`` and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Union
 
-from check_postgresql_log_disconnections.syntax import Span
+from check_postgresql_log_disconnections.record import Record
 
-Plain = Union[str, int, float, bool, None, list['Value'], dict[str, 'Value']]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Union
+
+    from check_postgresql_log_disconnections.syntax import Span
+
+    Plain = Union[str, int, float, bool, None, list['Value'], dict[str, 'Value']]
 
 
-@dataclass(frozen=True)
-class Val:
+class Val(Record):
     """A known value. ``origin`` is the literal it copies, ``exact`` whether unchanged."""
 
-    data: Plain
-    origin: Span | None = None
-    exact: bool = False
-    via: tuple[str, ...] = ()
-    is_set: bool = False  # a list that came from toset(): for_each takes it
-    # the size it would have written out, a list that holds one value twice counting it twice:
-    # elements and string characters (map keys included). Bounds what plain() or JSON may build.
-    items: int = field(init=False, repr=False, compare=False)
-    chars: int = field(init=False, repr=False, compare=False)
+    __slots__ = ('chars', 'data', 'exact', 'is_set', 'items', 'origin', 'via')
+    items: int
+    chars: int
 
-    def __post_init__(self) -> None:
-        v, items, chars = self.data, 0, 0
-        if isinstance(v, str):
-            chars = len(v)
-        elif isinstance(v, (list, dict)):
-            items = len(v)
-            if isinstance(v, dict):
-                chars = sum(map(len, v))
-            for x in v.values() if isinstance(v, dict) else v:
+    def __init__(self, data: Plain, origin: Span | None = None, exact: bool = False, via: tuple[str, ...] = (),
+                 is_set: bool = False) -> None:
+        self.data = data
+        self.origin = origin
+        self.exact = exact
+        self.via = via
+        self.is_set = is_set  # a list that came from toset(): for_each takes it
+        # the size it would have written out, a list that holds one value twice counting it twice:
+        # elements and string characters (map keys included). Bounds what plain() or JSON may build.
+        items, chars = 0, 0
+        if isinstance(data, str):
+            chars = len(data)
+        elif isinstance(data, (list, dict)):
+            items = len(data)
+            if isinstance(data, dict):
+                chars = sum(map(len, data))
+            for x in data.values() if isinstance(data, dict) else data:
                 if isinstance(x, Val):
                     items += x.items
                     chars += x.chars
-        object.__setattr__(self, 'items', items)
-        object.__setattr__(self, 'chars', chars)
+        self.items = items
+        self.chars = chars
 
     def derived(self, v: Plain) -> Val:
         """A value computed from this one: same origin, no longer fixable in place."""
@@ -66,16 +71,21 @@ def inherit(child: Value, parent: Value) -> Value:
 def _with_via(value: Val, via: tuple[str, ...]) -> Val:
     """``value`` with other names: a copy of its fields, not a new measure (this runs for every element read)."""
     new = object.__new__(Val)
-    new.__dict__.update(value.__dict__, via=via)
+    for name in Val.__slots__:
+        setattr(new, name, getattr(value, name))
+    new.via = via
     return new
 
 
-@dataclass(frozen=True)
-class Unknown:
-    reason: str
+class Unknown(Record):
+    __slots__ = ('reason',)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-Value = Union[Val, Unknown]
+if TYPE_CHECKING:
+    Value = Union[Val, Unknown]
 
 
 class EvalError(Exception):
