@@ -71,6 +71,7 @@ def test_a_second_run_takes_the_blocks_from_the_cache(repo: Path, capsys: pytest
 
 # What a run over unchanged files must not import: each costs more than the run's own work
 # (dataclasses, typing, hashlib with OpenSSL, importlib.metadata, the parser...).
+PACKAGE = 'check_postgresql_log_disconnections'
 HEAVY = frozenset({
     'argparse', 'dataclasses', 'typing', 'inspect', 'ast', 'hashlib', '_hashlib', 'decimal', 'email',
     'importlib.metadata', 'importlib.util', 'pathlib', 'tempfile', 'subprocess', 'hcl2', 'lark', 'regex', 're2',
@@ -104,6 +105,14 @@ def test_a_file_that_cannot_matter_imports_no_more_than_reading_it(repo: Path) -
     (repo / 'other' / 'main.tf').write_text('resource "azurerm_postgresql_server" "s" {\n  name = "x"\n}\n')
     rc, out, imported = _imported('other/main.tf')
     assert (rc, out, imported & (HEAVY | PIPELINE)) == (0, '', set())
+
+
+def test_configured_options_do_not_read_the_installed_metadata(repo: Path) -> None:
+    # (argparse is built for them; only --version needs importlib.metadata, which costs ~50 ms)
+    rc, out, imported = _imported('--unresolved', 'fail', 'main.tf', 'variables.tf')
+    assert (rc, out) == (1, FINDING)
+    assert 'argparse' in imported
+    assert imported & {'importlib.metadata', 'email', f'{PACKAGE}.about'} == set()
 
 
 def test_an_entry_serves_the_same_block_at_another_place(repo: Path, capsys: pytest.CaptureFixture[str],

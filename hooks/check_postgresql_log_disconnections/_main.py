@@ -109,6 +109,16 @@ def _parser() -> argparse.ArgumentParser:
                      values: object, option_string: str | None = None) -> None:
             setattr(namespace, self.dest, [*getattr(namespace, self.dest), (self.const, values)])
 
+    class _Version(argparse.Action):
+        """``--version``: only it reads the installed metadata (``importlib.metadata`` costs ~50 ms)."""
+
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: object, option_string: str | None = None) -> None:
+            from check_postgresql_log_disconnections import about
+
+            _say(f'{PROG} {about.version()}\n', sys.stdout)
+            parser.exit()
+
     parser = argparse.ArgumentParser(
         prog=PROG, allow_abbrev=False,  # `--out=main.tf` is a file name, never `--output`
         description='Block Terraform that sets Azure PostgreSQL log_disconnections to anything but "on".',
@@ -137,9 +147,7 @@ def _parser() -> argparse.ArgumentParser:
                         help='a PostgreSQL server with no log_disconnections configuration is a finding')
     parser.add_argument('--plan', dest='plans', action='append', default=[], metavar='FILE',
                         help='judge the JSON of "terraform show -json PLANFILE" (repeatable; - reads stdin)')
-    from check_postgresql_log_disconnections import about
-
-    parser.add_argument('--version', action='version', version=f'%(prog)s {about.version()}')
+    parser.add_argument('--version', action=_Version, nargs=0, help="show program's version number and exit")
     parser.add_argument('--no-cache', action='store_true',
                         help="do not read or write parsed blocks (or python-hcl2's parser) in the user cache directory "
                              '(see README, Speed)')
