@@ -121,10 +121,9 @@ def _key_of(data: bytes) -> str:
     return blake2b(_salt() + data, digest_size=32).hexdigest()
 
 
-def _entry_path(key: str, directory: str | None = None) -> str:
-    directory = directory or _State.directory
-    assert directory is not None
-    return os.path.join(directory, key[:2], key[2:] + '.json')
+def _entry_path(key: str) -> str:
+    assert _State.directory is not None
+    return os.path.join(_State.directory, key[:2], key[2:] + '.json')
 
 
 def _checksum(key: str, payload: bytes) -> bytes:
@@ -183,13 +182,13 @@ def put(text: str, body: s.Body, line: int, offset: int) -> None:
     store(text, payload)
 
 
-def store(text: str, payload: bytes, directory: str | None = None) -> None:
-    """Write the entry for ``text`` (into ``directory`` when given, else this process's); failures are ignored."""
-    if (directory or _State.directory) is None:
+def store(text: str, payload: bytes) -> None:
+    """Write the entry for ``text`` (``payload``: what ``dump`` made of its parse); failures are ignored."""
+    if _State.directory is None:
         return
     try:
         key = _key(text)
-        target = _entry_path(key, directory)
+        target = _entry_path(key)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = f'{target}.{os.getpid()}.tmp'
         with open(tmp, 'wb') as f:
@@ -274,7 +273,3 @@ class _Loader:
 def enabled() -> bool:
     return _State.directory is not None
 
-
-def directory() -> str | None:
-    """Where entries go in this process (None: nowhere)."""
-    return _State.directory

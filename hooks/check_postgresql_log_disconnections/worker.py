@@ -7,11 +7,11 @@ cache (``warm_up``), one child process is forked: it imports python-hcl2 and
 loads its parser on the machine's other CPU while this process goes on reading
 and scanning. Each block this process then cannot take from the cache goes to
 the child (``hcl.parse`` asks ``parse``), which parses it with the same code
-(``hcl.parse``, without cache or worker), writes the cache entry and answers
-with the body in the cache's JSON form (``cache.dump``: positions relative to
-the block) or with the ``ParseError``'s reason, line and column. Blocks known
-to be needed are sent ahead (``prefetch``); the one this process waits for
-goes first.
+(``hcl.parse``, without cache or worker) and answers with the body in the
+cache's JSON form (``cache.dump``: positions relative to the block; this
+process writes it as the block's cache entry) or with the ``ParseError``'s
+reason, line and column. Blocks known to be needed are sent ahead
+(``prefetch``); the one this process waits for goes first.
 
 Never a different result: any other answer (another exception, which must
 stay an internal error), a child that could not be forked, died or replied
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 ENV = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER'
 _HEAD = struct.Struct('>BII')  # every message: kind, request number, payload length
-_PARSE, _NOW = 1, 2  # this process -> child: a block to parse (payload: cache directory NUL text); wanted now
+_PARSE, _NOW = 1, 2  # this process -> child: a block to parse (payload: its text); wanted now
 _BODY, _ERROR, _OTHER = 1, 2, 3  # child -> this process: cache.dump payload; [reason, line, column]; parse here
 _MAX_REPLY = 1 << 28  # a longer reply is garbage
 _PROBES = 8  # files that may matter but hold no block to judge the cache by, before giving up
@@ -149,7 +149,7 @@ def stop() -> None:
     for fd in (child.rfd, child.wfd):
         os.close(fd)
     try:
-        os.kill(child.pid, signal.SIGTERM)  # (it holds the signal while it writes a cache entry)
+        os.kill(child.pid, signal.SIGTERM)
         os.waitpid(child.pid, 0)
     except OSError:  # pragma: no cover
         pass
@@ -192,9 +192,11 @@ def parse(text: str, path: str, line: int, offset: int) -> s.Body | None:
         from check_postgresql_log_disconnections import cache
 
         try:
-            return cache.load(payload, path, line, offset)
+            body = cache.load(payload, path, line, offset)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
+        cache.store(text, payload)  # (here: the child's time is what the run waits for)
+        return body
     if kind == _ERROR:
         import json
 
@@ -223,10 +225,8 @@ class _Child:
     def ask(self, text: str) -> int:
         n = self.numbers.get(text)
         if n is None:
-            from check_postgresql_log_disconnections import cache
-
             n = self.numbers[text] = len(self.numbers)
-            payload = os.fsencode(cache.directory() or '') + b'\0' + text.encode('utf-8', 'surrogatepass')
+            payload = text.encode('utf-8', 'surrogatepass')
             self.outbox += _HEAD.pack(_PARSE, n, len(payload)) + payload
         return n
 
@@ -285,7 +285,7 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
     with contextlib.suppress(Exception):  # (python-hcl2 broken: each block then fails, and is parsed there)
         hcl.load_parser()  # imports python-hcl2 and loads its parser (kept in the cache: ``hcl_parser``)
         hcl.parse('x = 1\n', '', column=2)  # the rest of it (column 2: not a block for the cache)
-    cache.configure(False, lambda directory: True)  # entries are written after answering (``_store``)
+    cache.configure(False, lambda directory: True)  # (the parent writes the entries)
     texts: dict[int, bytes] = {}
     hurried: list[int] = []
     queued: deque[int] = deque()
@@ -310,12 +310,8 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
             request = texts.pop(n)
             kind, payload = _answer(request)
             out = _HEAD.pack(kind, n, len(payload)) + payload
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # stopped only with the entry written
             while out:
                 out = out[os.write(wfd, out):]
-            if kind == _BODY:
-                _store(request, payload)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _answer(request: bytes) -> tuple[int, bytes]:  # pragma: no cover (runs in the child)
@@ -323,19 +319,10 @@ def _answer(request: bytes) -> tuple[int, bytes]:  # pragma: no cover (runs in t
 
     from check_postgresql_log_disconnections import cache, hcl
 
-    text = request.partition(b'\0')[2].decode('utf-8', 'surrogatepass')
+    text = request.decode('utf-8', 'surrogatepass')
     try:
         return _BODY, cache.dump(hcl.parse(text, '', line=1, offset=0), 1, 0)
     except hcl.ParseError as e:
         return _ERROR, json.dumps([e.reason, e.line, e.column]).encode()
     except Exception:  # a bug of ours (an internal error) or a limit: the parent meets it itself
         return _OTHER, b''
-
-
-def _store(request: bytes, payload: bytes) -> None:  # pragma: no cover (runs in the child)
-    """The cache entry, written once the answer is sent (into the directory the request names, if any)."""
-    from check_postgresql_log_disconnections import cache
-
-    directory, _, raw = request.partition(b'\0')
-    if directory:
-        cache.store(raw.decode('utf-8', 'surrogatepass'), payload, os.fsdecode(directory))
