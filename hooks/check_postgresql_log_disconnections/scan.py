@@ -64,8 +64,10 @@ _GAP = re.compile(r'(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
 # match cannot backtrack exponentially.)
 _TRAIL = re.compile(r'[ \t\r]*(?:/\*(?:[^*\n]|\*(?!/))*\*/[ \t\r]*)*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
 
+# The common top-level attributes, one match each. Patterns, compiled (by ``re``'s cache) when a
+# file first has a top-level attribute: a .tf file has none, and compiling them costs ~2 ms.
 # `name = "string" | number | bool | reference` alone on its line (comment allowed).
-_SIMPLE_ATTRIBUTE = re.compile(
+_SIMPLE_ATTRIBUTE = (
     rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{lexer.SIMPLE_STRING}'
     r'|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![\w.])'
     r'|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![\w.-]))'
@@ -89,9 +91,9 @@ def _bracketed() -> str:
 
 
 # `name = [...]` / `name = {...}`, two levels at most, no templates or heredocs in it.
-_BRACKETED_ATTRIBUTE = re.compile(
-    rf'({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_bracketed()})'
-    r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)', re.DOTALL)
+_BRACKETED_ATTRIBUTE = (
+    rf'(?s)({_IDENT})[ \t]*=(?![=>])[ \t]*(?:{_bracketed()})'
+    r'[ \t\r]*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
 # A block whose brackets nest deeper is lexed token by token.
 _FAST_DEPTH = 32
 # A top-level expression line that ends like this continues on the next (or is broken).
@@ -126,17 +128,10 @@ def chunks(text: str) -> list[Chunk] | None:
             header, end, depth = block
             kind = header.group('name')
             labels = tuple(q or i for q, i in _LABEL.findall(header.group('labels')))
-        elif (m := _SIMPLE_ATTRIBUTE.match(text, pos)) is not None:  # the common tfvars line, in one step
-            end, depth = m.end(), 0
-            kind, labels = '', (m.group(1),)
-        elif (m := _BRACKETED_ATTRIBUTE.match(text, pos)) is not None:  # and the next
-            end = m.end()
-            depth = 1 if m.group('i') is None and m.group('j') is None else 2
-            kind, labels = '', (m.group(1),)
         elif (m := _HEADER.match(text, pos)) is None:
             return None
-        elif m.group('eq'):
-            scanned = _lex_code(text, m.end(), n, [])
+        elif m.group('eq'):  # (the attribute patterns start as the header's `name =` does)
+            scanned = _attribute(text, pos, m.end(), n)
             if scanned is None:
                 return None
             end, depth = scanned
@@ -155,6 +150,18 @@ def chunks(text: str) -> list[Chunk] | None:
         counted = start
         out.append(Chunk(kind, labels, start, end, line, depth))
         pos = end
+
+
+def _attribute(text: str, pos: int, expression: int, limit: int) -> tuple[int, int] | None:
+    """(end, deepest nesting) of the top-level attribute at ``pos`` whose expression starts at
+    ``expression``: a common tfvars line in one match, else token by token; None when not sure."""
+    m = re.compile(_SIMPLE_ATTRIBUTE).match(text, pos)
+    if m is not None:
+        return m.end(), 0
+    m = re.compile(_BRACKETED_ATTRIBUTE).match(text, pos)
+    if m is not None:
+        return m.end(), 1 if m.group('i') is None and m.group('j') is None else 2
+    return _lex_code(text, expression, limit, [])
 
 
 class _OneMatchBlocks:
