@@ -61,12 +61,12 @@ _NB = rb'{}\[\]()'  # (in a character class)
 # brackets are then exactly the code's and the templates'. It stops before a line starting
 # with `}` and at anything else (`\` in code, `<<`, an unclosed `/*`, a string that does
 # not close on its line or holds `$${`, `%%{` or `\` CR: what the splitter looks at closer).
-_BRACKETED = re.compile(
-    rb'(?:a+|\n(?!\})|[' + _NB + rb']|[^a"#/' + _NB + rb'<\\\n]+'
+_BRACKETED = re.compile(  # (the items begin with distinct characters: the most common first)
+    rb'(?:a+|"a*(?:[^a"\\\n$%' + _NB + rb']a*)*(?:(?:\\[^\r\n' + _NB + rb']|[$%]+(?![$%{])'
+    rb'|[$%]\{a*(?:[^a"#/' + _NB + rb'<\\\n]a*)*\})a*(?:[^a"\\\n$%' + _NB + rb']a*)*)*"'
+    rb'|\n(?!\})|[' + _NB + rb']|[^a"#/' + _NB + rb'<\\\n]+'
     rb'|#a*(?:[^a\n' + _NB + rb']a*)*(?![^\n])|//a*(?:[^a\n' + _NB + rb']a*)*(?![^\n])'
-    rb'|/\*a*(?:(?:[^a*' + _NB + rb']|\*(?!/))a*)*\*/|/(?![/*])|<(?!<)'
-    rb'|"a*(?:[^a"\\\n$%' + _NB + rb']a*)*(?:(?:\\[^\r\n' + _NB + rb']|[$%]+(?![$%{])'
-    rb'|[$%]\{a*(?:[^a"#/' + _NB + rb'<\\\n]a*)*\})a*(?:[^a"\\\n$%' + _NB + rb']a*)*)*")*')
+    rb'|/\*a*(?:(?:[^a*' + _NB + rb']|\*(?!/))a*)*\*/|/(?![/*])|<(?!<))*')
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b'{}[]()')
 _PAIRS = re.compile(rb'\(\)|\[\]|\{\}')
 

@@ -230,24 +230,25 @@ def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_
     if hcl.prefetching():
         hcl.prefetch(_within_limits(src.text, now))
     for c in chunks:
-        pending = _Pending(src, c)
-        if c.type == 'resource' and c.labels and c.labels[0] in CONFIG_TYPES:
-            if any(c is x for x in now):
-                mod._load(pending)
-        elif c.type == 'resource' and c.labels and c.labels[0] in SERVER_TYPES:
-            mod.pending_servers.append(pending)  # only --require-explicit reads servers
+        if c.type == 'resource':
+            if c.labels and c.labels[0] in CONFIG_TYPES:
+                if any(c is x for x in now):
+                    mod._load(_Pending(src, c))
+            elif c.labels and c.labels[0] in SERVER_TYPES:
+                mod.pending_servers.append(_Pending(src, c))  # only --require-explicit reads servers
         elif c.type == 'variable' and c.labels:
-            mod.pending_variables.setdefault(c.labels[0], []).append(pending)
+            mod.pending_variables.setdefault(c.labels[0], []).append(_Pending(src, c))
         elif c.type == 'locals':
+            pending = _Pending(src, c)
             for word in set(_WORD.findall(src.text, c.start, c.end)):
                 mod.pending_locals.setdefault(word, []).append(pending)
         elif c.type == 'module' and (every_call or files.calls_matter(src.text[c.start:c.end], call_matters)
                                      or (remote and not files.local_source(src.text[c.start:c.end]))):
-            mod.pending_calls.append(pending)
+            mod.pending_calls.append(_Pending(src, c))
         elif c.type == 'module' and c.labels:
-            mod.other_calls.setdefault(c.labels[0], []).append(pending)
+            mod.other_calls.setdefault(c.labels[0], []).append(_Pending(src, c))
         elif c.type == 'output' and c.labels:
-            mod.pending_outputs.setdefault(c.labels[0], []).append(pending)
+            mod.pending_outputs.setdefault(c.labels[0], []).append(_Pending(src, c))
 
 
 def _parsed_now(text: str, c: scan.Chunk, every_config: bool = False, servers: bool = False) -> bool:

@@ -119,7 +119,7 @@ def chunks(text: str) -> list[Chunk] | None:
         if gap_end >= n:
             return out
         start = text.rfind('\n', 0, gap_end) + 1
-        if start > pos:  # no multi-line comment may reach into the item's first line
+        if start > pos and text.find('*', pos, start) >= 0:  # no /* */ may reach into the item's first line
             before = _GAP.match(text, pos, start)
             if before is None or before.end() != start:
                 return None
