@@ -188,7 +188,7 @@ def _wrong_payloads(rfd: int, wfd: int) -> None:
     while os.read(rfd, 1 << 16):
         for kind, payload in ((worker._BODY, b'["Lit",1]'), (worker._ERROR, b'["x", "1", 2]'),
                               (worker._ERROR, b'{'), (worker._BODY, b'garbage')):
-            os.write(wfd, worker._HEAD.pack(kind, n, len(payload)) + payload)
+            os.write(wfd, worker._pack(kind, n, len(payload)) + payload)
             n += 1
 
 

@@ -27,7 +27,6 @@ never starts it, ``=1`` whenever ``os.fork`` exists (tests, benchmarks).
 from __future__ import annotations
 
 import os
-import struct
 import sys
 
 TYPE_CHECKING = False
@@ -38,11 +37,19 @@ if TYPE_CHECKING:
     from check_postgresql_log_disconnections.files import Source
 
 ENV = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER'
-_HEAD = struct.Struct('>BII')  # every message: kind, request number, payload length
+_SIZE = 9  # every message: kind (1 byte), request number, payload length (4 bytes each, big-endian)
 _PARSE, _NOW = 1, 2  # this process -> child: a block to parse (payload: its text); wanted now
 _BODY, _ERROR, _OTHER = 1, 2, 3  # child -> this process: cache.dump payload; [reason, line, column]; parse here
 _MAX_REPLY = 1 << 28  # a longer reply is garbage
 _PROBES = 8  # files that may matter but hold no block to judge the cache by, before giving up
+
+
+def _pack(kind: int, n: int, length: int) -> bytes:
+    return bytes((kind,)) + n.to_bytes(4, 'big') + length.to_bytes(4, 'big')
+
+
+def _unpack(data: bytearray) -> tuple[int, int, int]:
+    return data[0], int.from_bytes(data[1:5], 'big'), int.from_bytes(data[5:9], 'big')
 
 
 class _Gone(Exception):
@@ -227,14 +234,14 @@ class _Child:
         if n is None:
             n = self.numbers[text] = len(self.numbers)
             payload = text.encode('utf-8', 'surrogatepass')
-            self.outbox += _HEAD.pack(_PARSE, n, len(payload)) + payload
+            self.outbox += _pack(_PARSE, n, len(payload)) + payload
         return n
 
     def answer(self, text: str) -> tuple[int, bytes]:
         n = self.ask(text)
         if n not in self.answers and n not in self.hurried:
             self.hurried.add(n)
-            self.outbox += _HEAD.pack(_NOW, n, 0)
+            self.outbox += _pack(_NOW, n, 0)
         while n not in self.answers:
             self.pump(block=True)
         return self.answers[n]
@@ -258,14 +265,14 @@ class _Child:
             self._unpack()
 
     def _unpack(self) -> None:
-        while len(self.inbox) >= _HEAD.size:
-            kind, n, length = _HEAD.unpack_from(self.inbox)
+        while len(self.inbox) >= _SIZE:
+            kind, n, length = _unpack(self.inbox)
             if kind not in (_BODY, _ERROR, _OTHER) or n >= len(self.numbers) or length > _MAX_REPLY:
                 raise _Gone('not an answer')
-            if len(self.inbox) < _HEAD.size + length:
+            if len(self.inbox) < _SIZE + length:
                 return
-            self.answers[n] = (kind, bytes(self.inbox[_HEAD.size:_HEAD.size + length]))
-            del self.inbox[:_HEAD.size + length]
+            self.answers[n] = (kind, bytes(self.inbox[_SIZE:_SIZE + length]))
+            del self.inbox[:_SIZE + length]
 
 
 def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
@@ -296,20 +303,20 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
             if not data:
                 return
             inbox += data
-            while len(inbox) >= _HEAD.size and len(inbox) >= _HEAD.size + _HEAD.unpack_from(inbox)[2]:
-                kind, n, length = _HEAD.unpack_from(inbox)
+            while len(inbox) >= _SIZE and len(inbox) >= _SIZE + _unpack(inbox)[2]:
+                kind, n, length = _unpack(inbox)
                 if kind == _PARSE:
-                    texts[n] = bytes(inbox[_HEAD.size:_HEAD.size + length])
+                    texts[n] = bytes(inbox[_SIZE:_SIZE + length])
                     queued.append(n)
                 else:
                     hurried.append(n)
-                del inbox[:_HEAD.size + length]
+                del inbox[:_SIZE + length]
             continue
         n = hurried.pop() if hurried else queued.popleft()
         if n in texts:
             request = texts.pop(n)
             kind, payload = _answer(request)
-            out = _HEAD.pack(kind, n, len(payload)) + payload
+            out = _pack(kind, n, len(payload)) + payload
             while out:
                 out = out[os.write(wfd, out):]
 
