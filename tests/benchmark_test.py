@@ -6,6 +6,7 @@ process, on corpora small enough for the test suite.
 """
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -114,3 +115,25 @@ def test_the_benchmark_corpus_is_a_committed_git_repository(
     verdict = corpus.compare(c, out)
     assert verdict.ok, '\n'.join(verdict.describe(limit=50)) + '\n' + out
     assert rc == (1 if c.expected else 0)
+
+
+def test_a_first_run_forgets_the_blocks_and_keeps_the_parser(tmp_path: Path) -> None:
+    """The benchmark's first run meets every block anew but keeps python-hcl2's parser (as any run
+    after the hook's very first does); its cold run starts from nothing. Checked on a cache the hook
+    itself wrote, in a process of its own as the benchmark runs it."""
+    import os
+
+    from benchmarks.__main__ import Bench, Cache
+
+    c = corpus.generate_platform(tmp_path / 'repo', scale=0.05)
+    cache = Cache(Bench(argparse.Namespace(), tmp_path, dict(os.environ), []), 'x')
+    done = subprocess.run([sys.executable, '-m', 'check_postgresql_log_disconnections', *c.files],
+                          cwd=c.root, env=cache.env, capture_output=True, text=True, check=False)
+    assert done.returncode == (1 if c.expected else 0), done.stderr
+    files = sorted(p.name for p in cache.dir.iterdir() if p.is_file())
+    assert files and any(p.is_dir() for p in cache.dir.iterdir())  # the parser and block entries
+    cache.forget_blocks()
+    assert sorted(p.name for p in cache.dir.iterdir()) == files
+    cache.wipe()
+    assert not cache.dir.exists()
+    cache.forget_blocks()  # nothing to forget: no error
