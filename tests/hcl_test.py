@@ -187,3 +187,42 @@ def test_the_trees_converted_carry_no_positions_and_convert_the_same(monkeypatch
 def test_a_lark_laid_out_otherwise_keeps_its_positions() -> None:
     other = object()
     assert hcl_parser._without_positions(other) is other  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(('text', 'where'), (  # each checked with terraform console 1.11
+    ('x = "\roff"\n', (3, 6)),  # in a quoted string: "Unterminated template string"
+    ('\rx = "off"\n', (3, 1)),  # in code: "Invalid character"
+    ('x = 1\ny = <<EOT\na\rb\nEOT\n', (5, 2)),  # in a heredoc's body: "Invalid character"
+    ('x = 1 \r \n', (3, 7)),
+    ('x = 1\ny = 2\r', (4, 6)),
+    ('x = 1\n# a\rb\ny = 2\r', (5, 6)),  # the one in the comment is allowed, not the last
+))
+def test_a_lone_carriage_return_outside_a_comment_is_a_parse_error(text: str, where: tuple[int, int]) -> None:
+    """python-hcl2 reads it as a blank; Terraform refuses the file."""
+    with pytest.raises(hcl.ParseError) as e:
+        hcl.parse(text, 'x.tf', line=3)
+    assert (e.value.line, e.value.column) == where
+    assert e.value.reason.startswith('a carriage return without a newline after it')
+
+
+@pytest.mark.parametrize('text', (
+    'x = "on"\r\ny = 1\r\n',  # CRLF line endings
+    'x = 1 # a\rb\n',  # in comments Terraform allows it
+    'x = 1 // a\rb\n',
+    'x = 1 /* a\r\rb */\n',
+))
+def test_a_carriage_return_terraform_allows_is_read(text: str) -> None:
+    assert hcl.parse(text, 'x.tf').attributes[0].name == 'x'
+
+
+def test_a_lone_carriage_return_between_blocks_is_a_parse_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the fuzzer: a CR between blocks is no blank to Terraform ("Argument or block definition
+    required"), and the file's value must not be judged as if it were."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'main.tf').write_bytes(resource('local.l3').encode())
+    (tmp_path / 'locals.tf').write_bytes(b'locals {\n  l3 = "off"\n}\n\r')
+    assert main(['main.tf', 'locals.tf']) == 1
+    out = capsys.readouterr().out
+    assert out.startswith('locals.tf:4:1: cannot parse Terraform: a carriage return without a newline after it')
+    assert 'unverified' in out and 'is "off"' not in out

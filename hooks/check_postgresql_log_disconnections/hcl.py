@@ -43,6 +43,13 @@ def parse(text: str, path: str, *, line: int = 1, column: int = 1, offset: int =
 
     A block (``column`` 1) parsed by an earlier run comes from the cache, without python-hcl2.
     """
+    if '\r' in text:  # python-hcl2 reads a lone CR as a blank; Terraform refuses it
+        at = _lone_carriage_return(text)
+        if at is not None:
+            before = text.rfind('\n', 0, at)  # -1 on the text's first line, which starts at `column`
+            raise ParseError('a carriage return without a newline after it (Terraform reads only \\n and \\r\\n '
+                             'as line endings, a CR alone only in a comment)',
+                             line + text.count('\n', 0, at), (column if before < 0 else 1) + at - before - 1)
     if column == 1:
         body = cache.get(text, path, line, offset)
         if body is None:
@@ -91,6 +98,15 @@ def prefetch(texts: list[str]) -> None:
 def prefetching() -> bool:
     """Does a worker process run (then ``prefetch`` is worth calling)?"""
     return worker.running()
+
+
+def _lone_carriage_return(text: str) -> int | None:
+    """The offset of the first CR not followed by LF outside a comment, as Terraform finds it."""
+    lone = [m.start() for m in re.finditer(r'\r(?!\n)', text)]
+    if not lone:
+        return None
+    comments = [(start, end) for kind, start, end, _ in lexer.tokens(text) if kind == 'comment']
+    return next((at for at in lone if not any(start <= at < end for start, end in comments)), None)
 
 
 def parse_expression(text: str, path: str, *, line: int, column: int, offset: int) -> s.Expr:

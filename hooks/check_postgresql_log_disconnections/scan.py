@@ -59,7 +59,7 @@ _HEADER = re.compile(
 _BLOCK = re.compile(rf'(?P<name>{_IDENT})(?P<labels>(?:[ \t]*(?:{_QLABEL}|{_IDENT}))*)[ \t]*\{{')
 _LABEL = re.compile(r'"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 # Between items: blanks, newlines, comments. An unterminated /* stops it.
-_GAP = re.compile(r'(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
+_GAP = re.compile(r'(?:[ \t\n]+|\r(?=\n)|#[^\n]*|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
 # What may follow a block's `}` on its last line. (Written so that a failing
 # match cannot backtrack exponentially.)
 _TRAIL = re.compile(r'[ \t\r]*(?:/\*(?:[^*\n]|\*(?!/))*\*/[ \t\r]*)*(?:(?:#|//)[^\n]*)?(?:\n|\Z)')
