@@ -215,14 +215,20 @@ def test_a_carriage_return_terraform_allows_is_read(text: str) -> None:
     assert hcl.parse(text, 'x.tf').attributes[0].name == 'x'
 
 
-def test_a_lone_carriage_return_between_blocks_is_a_parse_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(('text', 'where'), (
+    (b'locals {\n  l3 = "off"\n}\n\r', '4:1'),  # between blocks
+    (b'locals {\n  l3 = "off"\n} \r \n', '3:3'),  # after a block's `}`
+    (b'locals {\n  l3 = "off"\n} /* c */\r', '3:10'),
+))
+def test_a_lone_carriage_return_between_blocks_is_a_parse_error(text: bytes, where: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """Found by the fuzzer: a CR between blocks is no blank to Terraform ("Argument or block definition
     required"), and the file's value must not be judged as if it were."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / 'main.tf').write_bytes(resource('local.l3').encode())
-    (tmp_path / 'locals.tf').write_bytes(b'locals {\n  l3 = "off"\n}\n\r')
+    (tmp_path / 'locals.tf').write_bytes(text)
     assert main(['main.tf', 'locals.tf']) == 1
     out = capsys.readouterr().out
-    assert out.startswith('locals.tf:4:1: cannot parse Terraform: a carriage return without a newline after it')
+    assert out.startswith(f'locals.tf:{where}: cannot parse Terraform: a carriage return without a newline after it')
     assert 'unverified' in out and 'is "off"' not in out
