@@ -113,8 +113,8 @@ def _package_dirs(name: str) -> list[str]:
     return []
 
 
-def _key(text: str) -> str:
-    return _key_of(text.encode('utf-8', 'surrogatepass'))
+def _encode(text: str) -> bytes:
+    return text.encode('utf-8', 'surrogatepass')
 
 
 def _key_of(data: bytes) -> str:
@@ -134,21 +134,18 @@ def get(text: str, path: str, line: int, offset: int) -> s.Body | None:
     """The cached parse of ``text`` placed at ``path``:``line`` / ``offset``; None when there is none."""
     if _State.directory is None:
         return None
+    payload = _read(_entry_path, _encode(text))
+    if payload is None:
+        return None
     try:
-        key = _key(text)
-        with open(_entry_path(key), 'rb') as f:
-            data = f.read()
-        digest, _, payload = data.partition(b'\n')
-        if digest != _checksum(key, payload):
-            return None
         return load(payload, path, line, offset)
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
-        return None  # missing, unreadable, corrupt or foreign: parse again
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        return None  # corrupt or foreign: parse again
 
 
 def has(text: str) -> bool:
     """Is there an entry for ``text`` (unchecked: ``get`` may still refuse it)?"""
-    return _State.directory is not None and os.path.exists(_entry_path(_key(text)))
+    return _State.directory is not None and os.path.exists(_entry_path(_key_of(_encode(text))))
 
 
 def load(payload: bytes, path: str, line: int, offset: int) -> s.Body:
@@ -184,46 +181,45 @@ def put(text: str, body: s.Body, line: int, offset: int) -> None:
 
 def store(text: str, payload: bytes) -> None:
     """Write the entry for ``text`` (``payload``: what ``dump`` made of its parse); failures are ignored."""
-    if _State.directory is None:
-        return
-    try:
-        key = _key(text)
-        target = _entry_path(key)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        tmp = f'{target}.{os.getpid()}.tmp'
-        with open(tmp, 'wb') as f:
-            f.write(_checksum(key, payload) + b'\n' + payload)
-        os.replace(tmp, target)  # atomic: a parallel reader sees the old entry, the new one, or none
-    except (OSError, ValueError, RecursionError):
-        return
+    if _State.directory is not None:
+        _write(_entry_path, _encode(text), payload)
 
 
 def read_file(name: str, depends_on: bytes) -> bytes | None:
     """What ``write_file`` kept as ``name`` for the same ``depends_on`` and code; None when nothing whole is."""
-    if _State.directory is None:
-        return None
-    try:
-        key = _key_of(depends_on)
-        with open(os.path.join(_State.directory, name), 'rb') as f:
-            data = f.read()
-    except OSError:
-        return None
-    digest, _, payload = data.partition(b'\n')
-    return payload if digest == _checksum(key, payload) else None
+    directory = _State.directory
+    return None if directory is None else _read(lambda key: os.path.join(directory, name), depends_on)
 
 
 def write_file(name: str, depends_on: bytes, payload: bytes) -> None:
     """Keep ``payload`` as ``name``, valid for ``depends_on`` and this code; failures are ignored."""
-    if _State.directory is None:
-        return
+    directory = _State.directory
+    if directory is not None:
+        _write(lambda key: os.path.join(directory, name), depends_on, payload)
+
+
+def _read(target: Callable[[str], str], data: bytes) -> bytes | None:
+    """The payload ``_write`` kept for ``data`` (at ``target(key)``); None when missing, unreadable or not whole."""
     try:
-        key = _key_of(depends_on)
-        os.makedirs(_State.directory, exist_ok=True)
-        target = os.path.join(_State.directory, name)
-        tmp = f'{target}.{os.getpid()}.tmp'
+        key = _key_of(data)
+        with open(target(key), 'rb') as f:
+            kept = f.read()
+    except OSError:
+        return None
+    digest, _, payload = kept.partition(b'\n')
+    return payload if digest == _checksum(key, payload) else None
+
+
+def _write(target: Callable[[str], str], data: bytes, payload: bytes) -> None:
+    """``payload`` kept for ``data`` at ``target(key)``, after a line checksumming both; failures are ignored."""
+    try:
+        key = _key_of(data)
+        path = target(key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f'{path}.{os.getpid()}.tmp'
         with open(tmp, 'wb') as f:
             f.write(_checksum(key, payload) + b'\n' + payload)
-        os.replace(tmp, target)  # atomic, as an entry
+        os.replace(tmp, path)  # atomic: a parallel reader sees the old file, the new one, or none
     except OSError:
         return
 
