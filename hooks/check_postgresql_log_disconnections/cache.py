@@ -90,7 +90,7 @@ def _salt() -> bytes:
     if not _State.salt:
         h = blake2b(_FORMAT, digest_size=32)
         here = os.path.dirname(os.path.abspath(__file__))
-        theirs = _package_dirs('hcl2')
+        theirs = package_dirs('hcl2')
         paths = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith('.py')]
         paths += [os.path.join(d, n) for d in theirs[:1] for n in ('version.py', 'hcl2.lark')]
         for path in paths:
@@ -100,7 +100,7 @@ def _salt() -> bytes:
     return _State.salt
 
 
-def _package_dirs(name: str) -> list[str]:
+def package_dirs(name: str) -> list[str]:
     """Where the import system would find package ``name``, without importing it.
 
     (What ``importlib.util.find_spec`` does, without importing ``importlib.util``.)

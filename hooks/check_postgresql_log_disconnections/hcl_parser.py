@@ -110,11 +110,9 @@ def _without_positions(parser: Lark) -> Lark:
 def _depends_on(lark_version: str) -> bytes:
     """What a pickled parser is valid for besides this package's code (``cache`` adds python-hcl2's version)."""
     import os
-    from importlib.util import find_spec
 
-    spec = find_spec('hcl2')
     parts = [_FORMAT, lark_version.encode(), sys.version.encode()]
-    for directory in (spec.submodule_search_locations or []) if spec else []:
+    for directory in cache.package_dirs('hcl2'):
         for name in ('parser.py', 'postlexer.py', 'hcl2.lark'):
             with open(os.path.join(directory, name), 'rb') as f:
                 parts.append(f.read())
