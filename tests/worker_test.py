@@ -137,6 +137,32 @@ def test_the_worker_says_what_parsing_here_says(repo: Path, capsys: pytest.Captu
     assert answers.count('here') == 1  # the internal error: parsed here to raise it here
 
 
+def test_every_module_s_blocks_are_sent_before_the_first_is_waited_for(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The modules to check are indexed first (``modules.index``), so the worker parses the blocks of
+    the last while this process checks the first, instead of answering one module at a time."""
+    events: list[tuple[str, str]] = []
+    ask, answer = worker._Child.ask, worker._Child.answer
+
+    def asked(self: worker._Child, text: str) -> int:
+        if text not in self.numbers:
+            events.append(('ask', text))
+        return ask(self, text)
+
+    def answered(self: worker._Child, text: str) -> tuple[int, bytes]:
+        events.append(('answer', text))
+        return answer(self, text)
+
+    monkeypatch.setattr(worker._Child, 'ask', asked)
+    monkeypatch.setattr(worker._Child, 'answer', answered)
+    _run(capsys, monkeypatch, '1', cache_dir=tmp_path_factory.mktemp('cache'))
+    first = next(i for i, (kind, _) in enumerate(events) if kind == 'answer')
+    waited = {text for kind, text in events if kind == 'answer'}
+    assert len(waited) >= 10
+    assert waited <= {text for kind, text in events[:first] if kind == 'ask'}
+
+
 def test_the_worker_fills_the_cache_as_parsing_here_does(repo: Path, capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          tmp_path_factory: pytest.TempPathFactory,

@@ -27,11 +27,12 @@ _REFERENCE = re.compile(r'\b(var|local)\.([\w-]+)')
 
 
 class _Pending:
-    """A top-level block found by the pre-scan, parsed only when something asks for it."""
+    """A top-level block found by the pre-scan, parsed only when something asks for it
+    (``chunk`` None: the whole file, which the pre-scan could not split)."""
 
     __slots__ = ('chunk', 'parsed', 'src')
 
-    def __init__(self, src: Source, chunk: scan.Chunk) -> None:
+    def __init__(self, src: Source, chunk: scan.Chunk | None) -> None:
         self.src = src
         self.chunk = chunk
         self.parsed = False
@@ -40,7 +41,7 @@ class _Pending:
 class Module:
     """What one directory declares, as far as the rule is concerned.
 
-    Configuration resources are parsed when the module is loaded; server
+    Configuration resources are parsed when the module is loaded (``finish``); server
     resources, variables, locals and module calls when something first asks for
     them (``servers`` for ``--require-explicit``, ``variable``, ``local``,
     ``calls``), so a module with hundreds of variables pays only for the ones a
@@ -65,6 +66,10 @@ class Module:
         self.outputs: dict[str, s.Block] = {}  # parsed so far
         self.pending_outputs: dict[str, list[_Pending]] = {}
         self.other_calls: dict[str, list[_Pending]] = {}  # parsed only for their outputs
+        self.pending_configs: list[_Pending] = []  # configurations ``finish`` parses (see ``index``)
+        self.overrides: list[Source] = []  # override files, merged by ``finish``
+        self.call_matters: Callable[[str], bool] = lambda _source: True
+        self.tfvars_sources: list[Source] = []  # auto-loaded tfvars files, in precedence order
 
     def variable(self, name: str) -> s.Block | None:
         for pending in self.pending_variables.pop(name, []):
@@ -90,10 +95,12 @@ class Module:
 
     def load_all(self) -> None:
         """Parse every pending block (override files merge over them: they must all be there first)."""
+        while self.pending_configs:
+            self._load(self.pending_configs.pop(0))
         for name in list(self.pending_variables):
             self.variable(name)
         every = {id(p): p for pendings in self.pending_locals.values() for p in pendings}
-        for pending in sorted(every.values(), key=lambda p: (p.src.path, p.chunk.start)):
+        for pending in sorted(every.values(), key=lambda p: (p.src.path, p.chunk.start if p.chunk else 0)):
             if not pending.parsed:
                 self._load(pending)
         self.pending_locals.clear()
@@ -121,7 +128,7 @@ class Module:
     def likely(self) -> list[str]:
         """The module calls that matter, and the variables and locals these and the configurations
         name (textually, transitively): what checking the module will most likely parse."""
-        found = list(self.pending_calls)
+        found = self.pending_configs + self.pending_calls
         texts = [self.sources[b.span.path].text[b.span.start:b.span.end] for b in self.resources
                  if b.span.path in self.sources] + [_text(p) for p in found]
         seen: set[int] = set()
@@ -132,17 +139,29 @@ class Module:
                         seen.add(id(pending))
                         found.append(pending)
                         texts.append(_text(pending))
-        return [_text(p) for p in found if p.chunk.depth <= MAX_DEPTH and p.chunk.end - p.chunk.start <= MAX_CHUNK]
+        return [_text(p) for p in found if _within_limit(p)]
 
     def _load(self, pending: _Pending) -> None:
         pending.parsed = True
-        body = _parse_chunk(pending.src, pending.chunk, self.errors)
+        if pending.chunk is None:
+            body = _parse_whole(pending.src, self.errors)
+        else:
+            body = _parse_chunk(pending.src, pending.chunk, self.errors)
         if body is not None:
             _collect(self, body, is_override(pending.src.path))
 
 
 def _text(pending: _Pending) -> str:
-    return pending.src.text[pending.chunk.start:pending.chunk.end]
+    c = pending.chunk
+    return pending.src.text if c is None else pending.src.text[c.start:c.end]
+
+
+def _within_limit(pending: _Pending) -> bool:
+    """Is the block (the file) not refused for its size or depth (then python-hcl2 is handed it)?"""
+    c = pending.chunk
+    if c is None:
+        return len(pending.src.text) <= MAX_CHUNK * 2
+    return c.depth <= MAX_DEPTH and c.end - c.start <= MAX_CHUNK
 
 
 def local_calls(text: str) -> list[tuple[str, int]]:
@@ -166,29 +185,49 @@ def _auto_loaded(path: str) -> bool:
 
 def load(directory: str, sources: list[Source], call_matters: Callable[[str], bool],
          remote: bool = False) -> Module:
-    """Index what matters in ``sources`` (the files of one directory); parse the resources.
+    """Index what matters in ``sources`` (the files of one directory); parse the resources."""
+    mod = index(directory, sources, call_matters, remote)
+    finish(mod)
+    return mod
 
+
+def index(directory: str, sources: list[Source], call_matters: Callable[[str], bool],
+          remote: bool = False) -> Module:
+    """``load``'s first half: the files split and indexed, nothing handed to python-hcl2 yet.
+
+    A worker process, if one runs, is sent what ``finish`` and checking will most
+    likely parse, so that it parses while this process indexes other modules.
     ``remote``: calls of modules that are not local may matter (see ``files.remote_matters``).
     """
     mod = Module(directory)
-    overrides = [x for x in sources if is_override(x.path)]
+    mod.overrides = [x for x in sources if is_override(x.path)]
+    mod.call_matters = call_matters
     for src in sources:
         mod.sources[src.path] = src
         if src.kind in ('tf', 'tfjson') and not is_override(src.path):
-            _index(mod, src, call_matters, remote=remote, every_config=bool(overrides))
+            _index(mod, src, call_matters, remote=remote, every_config=bool(mod.overrides))
+    mod.tfvars_sources = sorted((x for x in sources if x.kind in ('tfvars', 'tfvarsjson') and _auto_loaded(x.path)),
+                                key=lambda x: _tfvars_rank(x.path))
     if hcl.prefetching():
-        hcl.prefetch(mod.likely())
-    if overrides:  # Terraform merges them over the other files, in name order, after all of them
+        hcl.prefetch(mod.likely() + [x.text for x in mod.tfvars_sources
+                                     if x.kind == 'tfvars' and len(x.text) <= MAX_CHUNK * 2])
+    return mod
+
+
+def finish(mod: Module) -> None:
+    """``load``'s second half, on a module ``index`` made: its configurations, override files and
+    tfvars parsed."""
+    if mod.overrides:  # Terraform merges them over the other files, in name order, after all of them
         mod.load_all()
-        for src in overrides:
-            _index(mod, src, call_matters, every_call=True)
+        for src in mod.overrides:
+            _index(mod, src, mod.call_matters, every_call=True)
             mod.load_all()
-    for src in sorted((x for x in sources if x.kind in ('tfvars', 'tfvarsjson') and _auto_loaded(x.path)),
-                      key=lambda x: _tfvars_rank(x.path)):
+    while mod.pending_configs:
+        mod._load(mod.pending_configs.pop(0))
+    for src in mod.tfvars_sources:
         attrs = parse_tfvars(src, mod.errors)
         if attrs is not None:
             mod.tfvars.append((src.path, attrs))
-    return mod
 
 
 def find_block(sources: list[Source], type_: str, labels: tuple[str, ...]) -> s.Block | None:
@@ -215,25 +254,27 @@ def find_block(sources: list[Source], type_: str, labels: tuple[str, ...]) -> s.
 
 def _index(mod: Module, src: Source, call_matters: Callable[[str], bool], every_call: bool = False,
            remote: bool = False, every_config: bool = False) -> None:
-    """Parse the resources of one file; note its variables, locals, module calls and outputs for later.
+    """Note what one file declares: its configurations for ``finish``, its variables, locals, module
+    calls and outputs for whoever asks (a ``.tf.json`` file is parsed whole here).
 
     A configuration of another parameter (``rule.sets_another_parameter``) is not parsed, unless
     override files may rename it (``every_config``).
     """
     chunks = _chunks(src.text) if src.kind == 'tf' else None
+    if chunks is None and src.kind == 'tf':  # (parsed whole, with the configurations)
+        mod.pending_configs.append(_Pending(src, None))
+        return
     if chunks is None:
         body = _parse_whole(src, mod.errors)
         if body is not None:
             _collect(mod, body, is_override(src.path))
         return
     now = [c for c in chunks if _parsed_now(src.text, c, every_config)]
-    if hcl.prefetching():
-        hcl.prefetch(_within_limits(src.text, now))
     for c in chunks:
         if c.type == 'resource':
             if c.labels and c.labels[0] in CONFIG_TYPES:
                 if any(c is x for x in now):
-                    mod._load(_Pending(src, c))
+                    mod.pending_configs.append(_Pending(src, c))
             elif c.labels and c.labels[0] in SERVER_TYPES:
                 mod.pending_servers.append(_Pending(src, c))  # only --require-explicit reads servers
         elif c.type == 'variable' and c.labels:

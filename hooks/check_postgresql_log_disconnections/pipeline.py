@@ -53,6 +53,7 @@ class _Loader:
         for path in sorted(passed):
             self.passed_in.setdefault(os.path.dirname(path), []).append(path)
         self.modules: dict[str, Module] = {}
+        self._indexed: dict[str, Module] = {}  # modules indexed, not yet parsed (``index_ahead``)
         self.sources: dict[str, files.Source | RunError] = {}
         self.tracked: set[str] | None = None  # real paths of the files git tracks (see track)
         self.tracked_names: list[str] | None = None  # the same as git names them
@@ -125,11 +126,27 @@ class _Loader:
         from check_postgresql_log_disconnections import modules
 
         if directory not in self.modules:
-            sources = self._readable(self.dir_files(directory))
-            self.modules[directory] = modules.load(
-                directory, sources, lambda src: self.call_matters(_join(directory, src)),
-                files.remote_matters(directory, sources))
+            mod = self._indexed.pop(directory, None) or self._index(directory)
+            modules.finish(mod)
+            self.modules[directory] = mod
         return self.modules[directory]
+
+    def index_ahead(self, directories: list[str]) -> None:
+        """Modules about to be checked, indexed now when a worker process runs (see ``worker``): it is
+        sent all their likely blocks at once, and parses them while this process checks the first."""
+        from check_postgresql_log_disconnections import hcl
+
+        if hcl.prefetching():
+            for directory in directories:
+                if directory not in self.modules and directory not in self._indexed:
+                    self._indexed[directory] = self._index(directory)
+
+    def _index(self, directory: str) -> Module:
+        from check_postgresql_log_disconnections import modules
+
+        sources = self._readable(self.dir_files(directory))
+        return modules.index(directory, sources, lambda src: self.call_matters(_join(directory, src)),
+                             files.remote_matters(directory, sources))
 
     def any_module(self, directory: str) -> Module | str:
         """A local module whose outputs are read, whether or not it configures anything."""
@@ -453,6 +470,7 @@ def _check_repository(state: _Loader, opts: Options, shown: set[str]) -> Report:
             report.notes.append(Note(first, 1, 1, '--var and --var-file are not applied: this directory is a '
                                      f'child module (called at {children[d]}), judged with its own defaults'))
     inputs = {d: RootInputs() if d in children else root_inputs for d in candidates}
+    state.index_ahead(candidates)
     results = _check_views(state, inputs, opts, report, shown)
 
     report.results = _select(results, shown)
