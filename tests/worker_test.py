@@ -296,3 +296,25 @@ def test_the_command_uses_it_when_python_hcl2_is_not_loaded(repo: Path) -> None:
     assert (there.returncode, there.stdout) == (auto.returncode, auto.stdout) == (here.returncode, here.stdout)
     assert 'live/main.tf:4:15' in here.stdout
     assert (here.stderr, there.stderr) == ('workers started: 0\n', 'workers started: 1\n')
+
+
+@pytest.mark.parametrize(('cpus', 'running', 'load', 'expected'), [
+    (1, 1, 0.0, False),  # one CPU: the child could only take this process's
+    (2, 1, 1.9, True),  # nothing else runs now, whatever the last minute was (a benchmark's runs before)
+    (2, 2, 0.0, False),  # something else runs now
+    (8, 7, 0.0, True),
+    (8, 8, 0.0, False),
+    (2, None, 1.4, True),  # where the tasks running now are unknown: the load average
+    (2, None, 1.5, False),
+    (4, None, 3.6, False),
+])
+def test_a_worker_only_where_a_cpu_is_idle(cpus: int, running: int | None, load: float, expected: bool) -> None:
+    assert worker.idle(cpus, running, load) is expected
+
+
+def test_the_tasks_running_now_include_this_one() -> None:
+    running = worker.running_now()
+    if sys.platform.startswith('linux'):
+        assert running is not None and running >= 1
+    else:
+        assert running is None

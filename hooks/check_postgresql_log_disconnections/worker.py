@@ -20,8 +20,8 @@ a hang or an orphan: the child exits when its request pipe closes (this
 process ended, whichever way), is stopped and reaped when the run ends,
 ignores Ctrl-C (this process's to handle) and writes nothing to the terminal.
 
-Only where ``os.fork`` exists, more than one CPU is usable and the load
-average leaves one idle, and python-hcl2 is not loaded here already. ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER=0``
+Only where ``os.fork`` exists, more than one CPU is usable and one is idle
+(``idle_cpu``), and python-hcl2 is not loaded here already. ``CHECK_POSTGRESQL_LOG_DISCONNECTIONS_WORKER=0``
 never starts it, ``=1`` whenever ``os.fork`` exists (tests, benchmarks).
 """
 from __future__ import annotations
@@ -73,10 +73,8 @@ def _wanted() -> bool:
 
 
 def idle_cpu() -> bool:
-    """Is a CPU this process may use idle, most likely (its load average leaves one)?
-
-    On a busy machine the child would take this process's CPU and make the run slower.
-    """
+    """Is a CPU this process may use idle, most likely? (On a busy machine the child would take
+    this process's CPU and make the run slower.)"""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover (macOS)
@@ -85,7 +83,34 @@ def idle_cpu() -> bool:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover
         load = 0.0
-    return cpus > 1 and load < cpus - 0.5
+    return idle(cpus, running_now(), load)
+
+
+def idle(cpus: int, running: int | None, load: float) -> bool:
+    """``idle_cpu``'s rule. ``running``: the tasks running right now, this process among them (None
+    where unknown); ``load``: the one-minute load average, the rule where that is unknown.
+
+    The load average says what the last minute was, and keeps counting tasks that are waiting for
+    the disk; a run of the hook just before (a benchmark, another hook) weighs in it for a minute.
+    """
+    if cpus < 2:
+        return False
+    if running is not None:
+        return running < cpus  # this process and the child, and nothing else wants one of the CPUs
+    return load < cpus - 0.5
+
+
+def running_now() -> int | None:
+    """The tasks running or ready to run right now, this one among them (Linux's ``/proc/loadavg``)."""
+    try:
+        fd = os.open('/proc/loadavg', os.O_RDONLY)
+        try:
+            data = os.read(fd, 256)
+        finally:
+            os.close(fd)
+        return int(data.split()[3].partition(b'/')[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def warm_up(src: Source, servers: bool) -> bool:
