@@ -192,3 +192,28 @@ def test_fix_says_what_changed_once_per_literal(tmp_path: Path, monkeypatch: pyt
         'file': 'main.tf', 'line': 6, 'column': 25, 'from': 'OFF', 'to': 'on', 'what': '',
         'addresses': ['azurerm_postgresql_configuration.cfg["a"]', 'azurerm_postgresql_configuration.cfg["b"]'],
     }])
+
+
+
+def test_the_collector_runs_seldom_during_a_run_and_as_before_after(
+        module: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from check_postgresql_log_disconnections import pipeline
+
+    seen: list[tuple[int, int, int]] = []
+    original = pipeline.run
+
+    def run(args: list[str], opts: pipeline.Options) -> object:
+        seen.append(gc.get_threshold())
+        return original(args, opts)
+
+    monkeypatch.setattr(pipeline, 'run', run)
+    before = gc.get_threshold()
+    assert main(['main.tf']) == 1
+    assert seen == [(100_000, 50, 50)]
+    assert gc.get_threshold() == before
+    with pytest.raises(SystemExit):
+        main(['--no-such-option'])
+    assert gc.get_threshold() == before
+    capsys.readouterr()

@@ -312,6 +312,9 @@ def _serve(rfd: int, wfd: int) -> None:  # pragma: no cover (runs in the child)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     _State.inside, _State.child = True, None
+    import gc
+
+    gc.freeze()  # what the parent made is never scanned here (nor its pages copied by the scan)
     from check_postgresql_log_disconnections import cache, hcl
 
     with contextlib.suppress(Exception):  # (python-hcl2 broken: each block then fails, and is parsed there)
