@@ -163,6 +163,51 @@ def test_every_module_s_blocks_are_sent_before_the_first_is_waited_for(
     assert waited <= {text for kind, text in events[:first] if kind == 'ask'}
 
 
+def test_a_long_file_starts_the_worker_before_it_is_split_and_a_second_run_stops_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Splitting a long file takes milliseconds: python-hcl2 loads meanwhile. When its blocks are all
+    cached (a second run), the worker is stopped and reaped at once."""
+    from check_postgresql_log_disconnections import modules
+
+    filler = ''.join(f'resource "azurerm_storage_account" "s{i}" {{\n  name = "s{i}"\n}}\n' for i in range(6000))
+    text = filler + CONFIG.format(name='a', value='"off"')
+    assert len(text) > worker._EARLY
+    (tmp_path / 'main.tf').write_text(text)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path_factory.mktemp('cache')))
+    splits: list[bool] = []  # was a worker running when the long file was split?
+    original = modules.likely_parsed
+
+    def likely_parsed(src: object, servers: bool = False) -> list[str]:
+        splits.append(worker._State.child is not None)
+        return original(src, servers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(modules, 'likely_parsed', likely_parsed)
+    reaped: list[int] = []
+    stop = worker.stop
+
+    def stopped() -> None:
+        child = worker._State.child
+        stop()
+        if child is not None:
+            with pytest.raises(ChildProcessError):
+                os.waitpid(child.pid, os.WNOHANG)  # (reaped already)
+            reaped.append(child.pid)
+
+    monkeypatch.setattr(worker, 'stop', stopped)
+    expected = 'main.tf:18004:15: azurerm_postgresql_flexible_server_configuration.a: log_disconnections is "off"'
+    for mode in ('0', '1', '1'):  # parsed here; first run with a worker; second run
+        monkeypatch.setenv(worker.ENV, mode)
+        started = worker._State.started
+        assert main(['main.tf']) == 1
+        assert capsys.readouterr().out.startswith(expected)
+        assert worker._State.child is None
+        if mode == '1':
+            assert splits[-1] and worker._State.started == started + 1 and reaped
+    assert splits == [True, True]  # (without a worker, warm_up splits nothing)
+
+
 def test_the_worker_fills_the_cache_as_parsing_here_does(repo: Path, capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          tmp_path_factory: pytest.TempPathFactory,

@@ -42,6 +42,7 @@ _PARSE, _NOW = 1, 2  # this process -> child: a block to parse (payload: its tex
 _BODY, _ERROR, _OTHER = 1, 2, 3  # child -> this process: cache.dump payload; [reason, line, column]; parse here
 _MAX_REPLY = 1 << 28  # a longer reply is garbage
 _PROBES = 8  # files that may matter but hold no block to judge the cache by, before giving up
+_EARLY = 1 << 18  # characters: a file this long takes >10 ms to split, the worker starts before
 
 
 def _pack(kind: int, n: int, length: int) -> bytes:
@@ -114,7 +115,8 @@ def running_now() -> int | None:
 
 
 def warm_up(src: Source, servers: bool) -> bool:
-    """A file that may matter was read: start the worker, unless the blocks of it to parse are cached.
+    """A file that may matter was read: start the worker, unless the blocks of it to parse are cached
+    (a long file: started before it is split, and stopped if they are).
 
     True when that is decided (started, cached, or no worker here); False when the file
     has no such block to judge by (ask again with the next file).
@@ -123,12 +125,19 @@ def warm_up(src: Source, servers: bool) -> bool:
         return True
     from check_postgresql_log_disconnections import cache, modules
 
+    early = src.kind == 'tf' and len(src.text) > _EARLY
+    if early:  # it loads python-hcl2 while this process splits the file, not after
+        start()
     texts = modules.likely_parsed(src, servers)
+    todo = [t for t in texts if not cache.has(t)]
+    if early and not todo:  # (a second run: stopped at once, on the CPU that was idle)
+        probes = _State.probes
+        stop()
+        _State.probes = probes
     if not texts:
         _State.probes += 1
         return _State.probes >= _PROBES
-    todo = [t for t in texts if not cache.has(t)]
-    if todo:  # a second run over unchanged blocks never pays for a worker
+    if todo:  # a second run over unchanged blocks never waits for a worker
         start()
         prefetch(todo)
     return True
