@@ -363,3 +363,29 @@ def test_the_tasks_running_now_include_this_one() -> None:
         assert running is not None and running >= 1
     else:
         assert running is None
+
+
+def test_a_worker_stopped_while_it_keeps_the_parser_leaves_no_partial_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A run that ends while the child writes python-hcl2's parser into the cache (a second run over
+    a long file stops it early) removes the child's temporary file, and only the child's."""
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path))
+    cache.configure(True, lambda directory: False)
+    other = tmp_path / f'{cache.PARSER_FILE}.{os.getpid()}9.tmp'  # another run, writing too
+    other.write_bytes(b'theirs')
+
+    def serve(rfd: int, wfd: int) -> None:  # (``cache._write``'s temporary name, then killed)
+        with open(tmp_path / f'{cache.PARSER_FILE}.{os.getpid()}.tmp', 'wb') as f:
+            f.write(b'half a parser')
+        time.sleep(60)
+
+    monkeypatch.setattr(worker, '_serve', serve)
+    child = _started(monkeypatch)
+    mine = tmp_path / f'{cache.PARSER_FILE}.{child.pid}.tmp'
+    for _ in range(500):
+        if mine.exists():
+            break
+        time.sleep(0.01)
+    assert mine.exists()
+    worker.stop()
+    assert not mine.exists() and other.read_bytes() == b'theirs'

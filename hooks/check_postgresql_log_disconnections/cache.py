@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 ENV_DIR = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_CACHE_DIR'
 ENV_OFF = 'CHECK_POSTGRESQL_LOG_DISCONNECTIONS_NO_CACHE'
+PARSER_FILE = 'python-hcl2-parser.pickle'  # python-hcl2's parser, kept by ``hcl_parser``
 _NAME = 'check-postgresql-log-disconnections'
 _FORMAT = b'pgld-cache 2'
 
@@ -189,6 +190,16 @@ def read_file(name: str, depends_on: bytes) -> bytes | None:
     """What ``write_file`` kept as ``name`` for the same ``depends_on`` and code; None when nothing whole is."""
     directory = _State.directory
     return None if directory is None else _read(lambda key: os.path.join(directory, name), depends_on)
+
+
+def discard_unfinished(name: str, pid: int) -> None:
+    """Remove what process ``pid`` left of ``write_file(name, ...)``, had it ended while writing (killed)."""
+    directory = _State.directory
+    if directory is not None:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, f'{name}.{pid}.tmp'))  # (``_write``'s temporary name)
 
 
 def write_file(name: str, depends_on: bytes, payload: bytes) -> None:

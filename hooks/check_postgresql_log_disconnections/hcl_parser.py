@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from lark import Lark
     from lark.tree import ParseTree
 
-_FILE = 'python-hcl2-parser.pickle'
+_FILE = cache.PARSER_FILE
 _FORMAT = b'pgld-parser 1'
 
 

@@ -194,6 +194,9 @@ def stop() -> None:
         os.waitpid(child.pid, 0)
     except OSError:  # pragma: no cover
         pass
+    from check_postgresql_log_disconnections import cache
+
+    cache.discard_unfinished(cache.PARSER_FILE, child.pid)  # (killed while it kept python-hcl2's parser)
 
 
 def running() -> bool:
