@@ -183,3 +183,13 @@ def test_where(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: s
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert cache.default_directory() == expected
+
+
+def test_a_file_is_read_whole_even_when_it_is_longer_than_fstat_says(tmp_path: Path) -> None:
+    kept = tmp_path / 'entry'
+    kept.write_bytes(b'x' * 100_000)
+    assert cache._contents(str(kept)) == b'x' * 100_000
+    if os.path.exists('/proc/self/status'):  # fstat says 0 bytes: the rest is read on
+        assert cache._contents('/proc/self/status').startswith(b'Name:')
+    with pytest.raises(OSError):
+        cache._contents(str(tmp_path / 'missing'))

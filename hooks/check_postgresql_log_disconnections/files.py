@@ -46,6 +46,8 @@ def stem(path: str) -> str:
 
 def is_override(path: str) -> bool:
     """``override.tf``, ``x_override.tf`` (and ``.tf.json``, ``.tofu`` forms): merged over the other files."""
+    if 'override' not in path:
+        return False  # (most paths: asked of every file of every module checked)
     name = stem(path)
     return kind_of(path) in ('tf', 'tfjson') and (name == 'override' or name.endswith('_override'))
 
