@@ -389,3 +389,19 @@ def test_a_worker_stopped_while_it_keeps_the_parser_leaves_no_partial_file(
     assert mine.exists()
     worker.stop()
     assert not mine.exists() and other.read_bytes() == b'theirs'
+
+
+@pytest.mark.parametrize(('reads', 'expected'), [
+    ([1, 1], True),
+    ([2, 1], True),  # something ran for a moment: asked again
+    ([2, 2], False),
+    ([3, None], False),
+    ([None], True),  # unknown: the load average (patched to 0)
+])
+def test_a_cpu_busy_for_a_moment_is_asked_again(monkeypatch: pytest.MonkeyPatch, reads: list[int | None],
+                                                expected: bool) -> None:
+    answers = iter(reads)
+    monkeypatch.setattr(worker, 'running_now', lambda: next(answers))
+    monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, 'getloadavg', lambda: (0.0, 0.0, 0.0))
+    assert worker.idle_cpu() is expected

@@ -84,7 +84,14 @@ def idle_cpu() -> bool:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover
         load = 0.0
-    return idle(cpus, running_now(), load)
+    running = running_now()
+    if running is not None and running >= cpus:  # a task running for a moment is no load: asked
+        import time  # again 1 ms later (one read in eight saw one more task on this idle machine)
+
+        time.sleep(0.001)
+        again = running_now()
+        running = running if again is None else min(running, again)
+    return idle(cpus, running, load)
 
 
 def idle(cpus: int, running: int | None, load: float) -> bool:
