@@ -159,8 +159,11 @@ def _text(pending: _Pending) -> str:
 def _within_limit(pending: _Pending) -> bool:
     """Is the block (the file) not refused for its size or depth (then python-hcl2 is handed it)?"""
     c = pending.chunk
-    if c is None:
-        return len(pending.src.text) <= MAX_CHUNK * 2
+    return len(pending.src.text) <= MAX_CHUNK * 2 if c is None else _fits(c)
+
+
+def _fits(c: scan.Chunk) -> bool:
+    """Does ``_parse_chunk`` hand this block to python-hcl2 (not refused for its depth or size)?"""
     return c.depth <= MAX_DEPTH and c.end - c.start <= MAX_CHUNK
 
 
@@ -325,7 +328,7 @@ def _chunks(text: str) -> list[scan.Chunk] | None:
 
 def _within_limits(text: str, chunks: list[scan.Chunk]) -> list[str]:
     """The texts of those blocks ``_parse_chunk`` hands to python-hcl2 (not refused for their size)."""
-    return [text[c.start:c.end] for c in chunks if c.depth <= MAX_DEPTH and c.end - c.start <= MAX_CHUNK]
+    return [text[c.start:c.end] for c in chunks if _fits(c)]
 
 
 def parse_tfvars(src: Source, errors: list[RunError]) -> dict[str, s.Attribute] | None:
