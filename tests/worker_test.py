@@ -185,18 +185,19 @@ def test_a_long_file_starts_the_worker_before_it_is_split_and_a_second_run_stops
 
     monkeypatch.setattr(modules, 'likely_parsed', likely_parsed)
     reaped: list[int] = []
-    stop = worker.stop
+    end = worker._end
 
-    def stopped() -> None:
+    def ended() -> None:
         child = worker._State.child
-        stop()
+        end()
         if child is not None:
             with pytest.raises(ChildProcessError):
                 os.waitpid(child.pid, os.WNOHANG)  # (reaped already)
             reaped.append(child.pid)
 
-    monkeypatch.setattr(worker, 'stop', stopped)
+    monkeypatch.setattr(worker, '_end', ended)
     expected = 'main.tf:18004:15: azurerm_postgresql_flexible_server_configuration.a: log_disconnections is "off"'
+    first = worker._State.started
     for mode in ('0', '1', '1'):  # parsed here; first run with a worker; second run
         monkeypatch.setenv(worker.ENV, mode)
         started = worker._State.started
@@ -204,7 +205,7 @@ def test_a_long_file_starts_the_worker_before_it_is_split_and_a_second_run_stops
         assert capsys.readouterr().out.startswith(expected)
         assert worker._State.child is None
         if mode == '1':
-            assert splits[-1] and worker._State.started == started + 1 and reaped
+            assert splits[-1] and worker._State.started == started + 1 and len(reaped) == started + 1 - first
     assert splits == [True, True]  # (without a worker, warm_up splits nothing)
 
 

@@ -138,9 +138,7 @@ def warm_up(src: Source, servers: bool) -> bool:
     texts = modules.likely_parsed(src, servers)
     todo = [t for t in texts if not cache.has(t)]
     if early and not todo:  # (a second run: stopped at once, on the CPU that was idle)
-        probes = _State.probes
-        stop()
-        _State.probes = probes
+        _end()
     if not texts:
         _State.probes += 1
         return _State.probes >= _PROBES
@@ -187,9 +185,14 @@ def start() -> None:
 
 
 def stop() -> None:
+    """End the worker, if one runs (it is reaped before this returns), and forget what this run probed."""
+    _State.probes = 0
+    _end()
+
+
+def _end() -> None:
     """End the worker, if one runs: it is reaped before this returns."""
     child, _State.child = _State.child, None
-    _State.probes = 0
     if child is None:
         return
     import signal
